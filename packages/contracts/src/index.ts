@@ -1,0 +1,7 @@
+export * from './environment.ts'
+export * from './errors.ts'
+export * from './events.ts'
+export * from './ids.ts'
+export * from './nats.ts'
+export * from './status.ts'
+export * from './tokens.ts'
