@@ -86,11 +86,14 @@ const utf8 = new TextEncoder()
 export const Metadata = z
   .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
   .superRefine((value, ctx) => {
+    // depth first: serializing a hostile, deeply nested object would exhaust the stack
+    if (jsonDepth(value) > LIMITS.metadataDepth) {
+      ctx.addIssue({ code: 'custom', message: `must nest at most ${LIMITS.metadataDepth} levels` })
+      return
+    }
     const json = JSON.stringify(value)
     if (utf8.encode(json).length > LIMITS.metadataBytes) {
       ctx.addIssue({ code: 'custom', message: `must be at most ${LIMITS.metadataBytes / 1024} KB` })
-    } else if (jsonDepth(value) > LIMITS.metadataDepth) {
-      ctx.addIssue({ code: 'custom', message: `must nest at most ${LIMITS.metadataDepth} levels` })
     } else if (json.includes('\\u0000')) {
       ctx.addIssue({ code: 'custom', message: 'must not contain NUL characters' })
     }
@@ -108,7 +111,8 @@ export const EventKey = z
 const common = {
   product_name: Name,
   version: Name,
-  scm_sha: optional(Text(128)),
+  // hex SHAs compare case-insensitively: "ABC123" and "abc123" are one commit
+  scm_sha: optional(Text(128).transform((s) => (/^[0-9a-f]+$/i.test(s) ? s.toLowerCase() : s))),
   scm_repository: optional(Text()),
   scm_branch: optional(Text()),
   scm_committed_at: optional(Timestamp),

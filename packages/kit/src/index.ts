@@ -1,0 +1,6 @@
+export * from './config.ts'
+export * from './http.ts'
+export * from './log.ts'
+export * from './nats.ts'
+export * from './shutdown.ts'
+export * from './tokens.ts'

@@ -1,0 +1,4 @@
+export * from './database.ts'
+export * from './eventually.ts'
+export * from './nats.ts'
+export * from './proxy.ts'

@@ -1,0 +1,333 @@
+/**
+ * Records a batch of reported events in one transaction: catalog rows on first sight, the
+ * immutable event rows, the deployments they move, and the board cells recomputed from those.
+ * Idempotent: an event already stored (a redelivery, a re-post) changes nothing.
+ */
+import {
+  deploymentId,
+  environmentId,
+  eventTime,
+  inferEnvironmentType,
+  productId,
+  versionId,
+  type BuildEvent,
+  type DeploymentEvent,
+  type ShiplogEvent,
+} from '@shiplog/contracts'
+
+import type { Db, Sql } from './db.ts'
+import { applyEvent, type DeploymentState } from './deployments.ts'
+
+export interface IncomingEvent {
+  seq: number
+  event: ShiplogEvent
+}
+
+export interface Cell {
+  product_id: string
+  environment_id: string
+}
+
+export interface RecordResult {
+  /** Events stored for the first time. */
+  stored: string[]
+  /** Events already stored before (redeliveries, re-posts). */
+  duplicates: string[]
+  /** Events that named a version with a different SHA than it was built from: kept, not applied. */
+  conflicts: string[]
+  /** Board cells whose deployments changed, with their new revision. */
+  cells: Array<Cell & { rev: number }>
+  /** Deployments that changed. */
+  deployments: string[]
+  /** Versions whose deployments or build changed (their releases' progress must follow). */
+  versions: string[]
+}
+
+/** Hook for work that must commit with the events (release progress; see releases issue). */
+export type AfterRecord = (tx: Db, result: RecordResult) => Promise<void>
+
+interface Resolved extends IncomingEvent {
+  product_id: string
+  version_id: string
+  environment_id: string | null
+  time: string
+}
+
+export async function recordEvents(
+  sql: Sql,
+  batch: readonly IncomingEvent[],
+  after?: AfterRecord
+): Promise<RecordResult> {
+  const events = dedupe(batch).map(resolve)
+  return sql.begin(async (tx) => {
+    await upsertCatalog(tx, events)
+    const shas = await claimShas(tx, events)
+    const conflicts = new Set(
+      events
+        .filter((e) => e.event.scm_sha && shas.get(e.version_id) && shas.get(e.version_id) !== e.event.scm_sha)
+        .map((e) => e.event.id)
+    )
+    const fresh = await insertEvents(tx, events, conflicts)
+    const applied = events.filter((e) => fresh.has(e.event.id) && !conflicts.has(e.event.id))
+
+    const deployments = applied.filter((e): e is Resolved & { event: DeploymentEvent } => e.event.kind === 'deployment')
+    const builds = applied.filter((e): e is Resolved & { event: BuildEvent } => e.event.kind === 'build')
+    const cells = await applyDeployments(tx, deployments)
+    await applyBuilds(tx, builds)
+
+    const result: RecordResult = {
+      stored: events.filter((e) => fresh.has(e.event.id)).map((e) => e.event.id),
+      duplicates: events.filter((e) => !fresh.has(e.event.id)).map((e) => e.event.id),
+      conflicts: events.filter((e) => fresh.has(e.event.id) && conflicts.has(e.event.id)).map((e) => e.event.id),
+      cells,
+      deployments: unique(deployments.map((e) => deploymentIdOf(e))),
+      versions: unique(applied.map((e) => e.version_id)),
+    }
+    if (after) await after(tx, result)
+    return result
+  })
+}
+
+/** The same event twice in one batch (a re-post beyond JetStream's dedupe window): keep the first. */
+function dedupe(batch: readonly IncomingEvent[]): IncomingEvent[] {
+  const seen = new Set<string>()
+  return [...batch]
+    .sort((a, b) => a.seq - b.seq)
+    .filter(({ event }) => !seen.has(event.id) && seen.add(event.id))
+}
+
+function resolve(incoming: IncomingEvent): Resolved {
+  const { event } = incoming
+  return {
+    ...incoming,
+    product_id: productId(event.product_name),
+    version_id: versionId(event.product_name, event.version),
+    environment_id: event.kind === 'deployment' ? environmentId(event.environment_name) : null,
+    time: eventTime(event),
+  }
+}
+
+type Json = Parameters<Db['json']>[0]
+const unique = <T>(xs: T[]) => [...new Set(xs)]
+const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+const deploymentIdOf = (e: Resolved & { event: DeploymentEvent }) =>
+  deploymentId(e.event.product_name, e.event.version, e.event.environment_name)
+
+// Rows are inserted in id order so that two instances inserting the same names cannot deadlock.
+async function upsertCatalog(tx: Db, events: Resolved[]) {
+  const products = new Map(events.map((e) => [e.product_id, { id: e.product_id, name: e.event.product_name }]))
+  await tx`insert into product ${tx([...products.values()].sort(byId))} on conflict do nothing`
+
+  const environments = new Map<string, { id: string; name: string; type: string }>()
+  for (const e of events) {
+    if (e.event.kind !== 'deployment' || !e.environment_id) continue
+    const name = e.event.environment_name
+    environments.set(e.environment_id, { id: e.environment_id, name, type: inferEnvironmentType(name) })
+  }
+  if (environments.size) {
+    await tx`insert into environment ${tx([...environments.values()].sort(byId))} on conflict do nothing`
+  }
+}
+
+/**
+ * Creates versions on first sight and claims each one's SHA for the first event that names one.
+ * A version is immutable: once it has a SHA, no later event can change it. Returns the SHA each
+ * version now has.
+ */
+async function claimShas(tx: Db, events: Resolved[]): Promise<Map<string, string | null>> {
+  const versions = new Map<string, { id: string; product_id: string; version: string; scm_sha: string | null }>()
+  for (const e of events) {
+    const row = versions.get(e.version_id)
+    if (!row) {
+      versions.set(e.version_id, {
+        id: e.version_id,
+        product_id: e.product_id,
+        version: e.event.version,
+        scm_sha: e.event.scm_sha ?? null,
+      })
+    } else if (!row.scm_sha && e.event.scm_sha) {
+      row.scm_sha = e.event.scm_sha
+    }
+  }
+  const rows = [...versions.values()].sort(byId)
+  await tx`
+    insert into version ${tx(rows)}
+    on conflict (id) do update set scm_sha = excluded.scm_sha
+    where version.scm_sha is null and excluded.scm_sha is not null`
+  const stored = await tx<{ id: string; scm_sha: string | null }[]>`
+    select id, scm_sha from version where id = any(${rows.map((r) => r.id)}::uuid[])`
+  return new Map(stored.map((r) => [r.id, r.scm_sha]))
+}
+
+async function insertEvents(tx: Db, events: Resolved[], conflicts: Set<string>): Promise<Set<string>> {
+  const rows = events.map((e) => ({
+    id: e.event.id,
+    stream_seq: e.seq,
+    kind: e.event.kind,
+    product_id: e.product_id,
+    version_id: e.version_id,
+    environment_id: e.environment_id,
+    status: e.event.status,
+    occurred_at: e.time,
+    received_at: e.event.received_at,
+    outcome: conflicts.has(e.event.id) ? 'sha_conflict' : 'applied',
+    reporter: e.event.reporter,
+    payload: tx.json(e.event as unknown as Json),
+  }))
+  const inserted = await tx<{ id: string }[]>`
+    insert into event ${tx(rows)} on conflict (id) do nothing returning id`
+  return new Set(inserted.map((r) => r.id))
+}
+
+/**
+ * Folds deployment events into their deployment rows and recomputes the touched board cells.
+ * Writers of one (product, environment) cell are serialized by a transaction-scoped advisory
+ * lock, taken in a fixed order: the fold reads rows no one else is changing, and the cell is
+ * recomputed from rows that include every earlier commit.
+ */
+async function applyDeployments(
+  tx: Db,
+  events: Array<Resolved & { event: DeploymentEvent }>
+): Promise<RecordResult['cells']> {
+  if (!events.length) return []
+  const cells = new Map<string, Cell>()
+  for (const e of events) {
+    const key = `${e.product_id}:${e.environment_id}`
+    if (!cells.has(key)) cells.set(key, { product_id: e.product_id, environment_id: e.environment_id! })
+  }
+  const cellList = [...cells.values()]
+  await tx`
+    select pg_advisory_xact_lock(k) from (
+      select distinct hashtextextended(p || e, 7) as k
+      from unnest(${cellList.map((c) => c.product_id)}::text[], ${cellList.map((c) => c.environment_id)}::text[]) as t(p, e)
+      order by k
+    ) as locks`
+
+  const ids = unique(events.map(deploymentIdOf))
+  const current = await tx<DeploymentState[]>`
+    select id, product_id, version_id, environment_id, status, started_at, completed_at,
+           last_event_at, last_event_seq, last_event_id, deployed_by, deployed_by_email,
+           deployed_by_name, source_system, deploy_url, build_url, build_number, invoke_id, extra_metadata
+    from deployment where id = any(${ids}::uuid[])`
+  const states = new Map(current.map((row) => [row.id, fromRow(row)]))
+  for (const e of events) {
+    const id = deploymentIdOf(e)
+    states.set(
+      id,
+      applyEvent(states.get(id), e, {
+        id,
+        product_id: e.product_id,
+        version_id: e.version_id,
+        environment_id: e.environment_id!,
+      })
+    )
+  }
+  const rows = ids.sort().map((id) => {
+    const state = states.get(id)!
+    return { ...state, extra_metadata: state.extra_metadata ? tx.json(state.extra_metadata as Json) : null }
+  })
+  await tx`
+    insert into deployment ${tx(rows)}
+    on conflict (id) do update set
+      status = excluded.status, started_at = excluded.started_at, completed_at = excluded.completed_at,
+      last_event_at = excluded.last_event_at, last_event_seq = excluded.last_event_seq,
+      last_event_id = excluded.last_event_id, deployed_by = excluded.deployed_by,
+      deployed_by_email = excluded.deployed_by_email, deployed_by_name = excluded.deployed_by_name,
+      source_system = excluded.source_system, deploy_url = excluded.deploy_url,
+      build_url = excluded.build_url, build_number = excluded.build_number,
+      invoke_id = excluded.invoke_id, extra_metadata = excluded.extra_metadata, updated_at = now()`
+  return recomputeCells(tx, cellList)
+}
+
+/**
+ * A cell shows the deployment whose newest event ranks highest (the ordering rule in
+ * deployments.ts), and the newest successful one. Recomputed from the deployment rows, so a
+ * duplicate or replayed event cannot drift it.
+ */
+export async function recomputeCells(tx: Db, cells: Cell[]): Promise<Array<Cell & { rev: number }>> {
+  if (!cells.length) return []
+  return tx<Array<Cell & { rev: number }>>`
+    insert into environment_state (product_id, environment_id, current_id, last_success_id, rev)
+    select c.product_id, c.environment_id,
+      (select d.id from deployment d
+        where d.product_id = c.product_id and d.environment_id = c.environment_id
+        order by d.last_event_at desc, d.status not in ('pending', 'started') desc, d.last_event_seq desc
+        limit 1),
+      (select d.id from deployment d
+        where d.product_id = c.product_id and d.environment_id = c.environment_id and d.status = 'completed'
+        order by d.last_event_at desc, d.last_event_seq desc
+        limit 1),
+      nextval('rev_seq')
+    from unnest(${cells.map((c) => c.product_id)}::uuid[], ${cells.map((c) => c.environment_id)}::uuid[])
+      as c(product_id, environment_id)
+    on conflict (product_id, environment_id) do update set
+      current_id = excluded.current_id, last_success_id = excluded.last_success_id,
+      rev = excluded.rev, updated_at = now()
+    returning product_id, environment_id, rev`
+}
+
+/** A version's build status follows its newest build event (by own time); older ones only fill gaps. */
+async function applyBuilds(tx: Db, events: Array<Resolved & { event: BuildEvent }>) {
+  if (!events.length) return
+  const newest = new Map<string, Resolved & { event: BuildEvent }>()
+  for (const e of events) {
+    const prev = newest.get(e.version_id)
+    if (!prev || e.time > prev.time || (e.time === prev.time && e.seq > prev.seq)) newest.set(e.version_id, e)
+  }
+  const rows = [...newest.values()]
+    .sort((a, b) => (a.version_id < b.version_id ? -1 : 1))
+    .map(({ version_id, time, event: b }) => ({
+      id: version_id,
+      at: time,
+      status: b.status,
+      started_at: b.started_at ?? null,
+      completed_at: b.completed_at ?? null,
+      scm_repository: b.scm_repository ?? null,
+      scm_branch: b.scm_branch ?? null,
+      scm_committed_at: b.scm_committed_at ?? null,
+      build_number: b.build_number ?? null,
+      build_url: b.build_url ?? null,
+      source_system: b.source_system ?? null,
+      built_by: b.built_by ?? null,
+      built_by_email: b.built_by_email ?? null,
+      built_by_name: b.built_by_name ?? null,
+      extra_metadata: b.extra_metadata ? JSON.stringify(b.extra_metadata) : null,
+    }))
+  const newer = tx`(v.build_event_at is null or b.at >= v.build_event_at)`
+  await tx`
+    update version v set
+      build_status = case when ${newer} then b.status else v.build_status end,
+      build_event_at = case when ${newer} then b.at else v.build_event_at end,
+      build_started_at = coalesce(v.build_started_at, b.started_at),
+      build_completed_at = case when ${newer} then coalesce(b.completed_at, v.build_completed_at)
+                                else v.build_completed_at end,
+      scm_repository = coalesce(v.scm_repository, b.scm_repository),
+      scm_branch = coalesce(v.scm_branch, b.scm_branch),
+      scm_committed_at = coalesce(v.scm_committed_at, b.scm_committed_at),
+      build_number = coalesce(v.build_number, b.build_number),
+      build_url = coalesce(v.build_url, b.build_url),
+      source_system = coalesce(v.source_system, b.source_system),
+      built_by = coalesce(v.built_by, b.built_by),
+      built_by_email = coalesce(v.built_by_email, b.built_by_email),
+      built_by_name = coalesce(v.built_by_name, b.built_by_name),
+      extra_metadata = coalesce(v.extra_metadata, b.extra_metadata)
+    from (
+      select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(
+        id uuid, at timestamptz, status text, started_at timestamptz, completed_at timestamptz,
+        scm_repository text, scm_branch text, scm_committed_at timestamptz, build_number text,
+        build_url text, source_system text, built_by text, built_by_email text, built_by_name text,
+        extra_metadata jsonb)
+    ) b
+    where v.id = b.id`
+}
+
+const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : (v as string | null))
+
+function fromRow(row: DeploymentState): DeploymentState {
+  return {
+    ...row,
+    started_at: iso(row.started_at),
+    completed_at: iso(row.completed_at),
+    last_event_at: iso(row.last_event_at)!,
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The pipeline in one test process: a real ingest app (called with app.request, no port) and
+ * one or more release services, on a database and NATS namespace of the test's own.
+ */
+import { natsNames, type NatsNames } from '@shiplog/contracts'
+import { createIngestApp } from '@shiplog/ingest/app'
+import { createPublisher } from '@shiplog/ingest/publisher'
+import { TokenStore, ensureStream, eventStreamConfig, openKv, type Nats } from '@shiplog/kit'
+import { createReleaseService } from '@shiplog/release/app'
+import { connectPostgres, type Sql } from '@shiplog/release/db'
+import { migrate } from '@shiplog/release/migrate'
+import { connectTestNats, createTestDatabase, dropNamespace, testLogger, testNamespace } from '@shiplog/testing'
+
+export interface PipelineOptions {
+  dedupeWindowMs?: number
+  maxAttempts?: number
+  retryBaseMs?: number
+  maxBatch?: number
+  /** Number of release service instances sharing the consumer. */
+  releases?: number
+  /** Lets a test route the release service's Postgres connection (through a proxy). */
+  releaseDatabaseUrl?: (url: string) => string
+  /** Lets a test route ingest's NATS connection (through a proxy). */
+  ingestNatsUrl?: string
+  /** Start with no release service (a test starts them itself). */
+  startReleases?: boolean
+}
+
+export interface Pipeline {
+  sql: Sql
+  names: NatsNames
+  nats: Nats
+  databaseUrl: string
+  token: string
+  tokens: TokenStore
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
+  startRelease(): Promise<{ stop(): Promise<void> }>
+  streamMessages(): Promise<number>
+  stop(): Promise<void>
+}
+
+export async function startPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
+  const log = testLogger()
+  const db = await createTestDatabase()
+  const sql = connectPostgres(db.url, log)
+  await migrate(sql, log)
+  const names = natsNames(testNamespace())
+  const stream = { duplicateWindowMs: options.dedupeWindowMs ?? 120_000, maxBytes: 256 * 1024 * 1024 }
+
+  const admin = await connectTestNats('admin')
+  const nats = options.ingestNatsUrl ? await connectTestNats('ingest', options.ingestNatsUrl) : admin
+  await ensureStream(admin.jsm, eventStreamConfig(names, stream))
+  const tokens = await TokenStore.open(nats, names, log)
+  const token = (await tokens.create({ name: 'ci', scopes: ['ingest'], createdBy: null })).secret
+  const publisher = createPublisher({
+    nats,
+    names,
+    shas: await openKv(nats, names.versionBucket),
+    log,
+    maxInFlight: 10_000,
+    timeoutMs: 2000,
+  })
+  const ingest = createIngestApp({
+    tokens,
+    publisher,
+    log,
+    limits: { bodyBytes: 256 * 1024, batchBytes: 16 * 1024 * 1024 },
+    readiness: { nats: () => nats.isConnected() },
+  })
+
+  const stops: Array<() => Promise<void>> = []
+  async function startRelease() {
+    const rsql = connectPostgres(options.releaseDatabaseUrl?.(db.url) ?? db.url, log)
+    const rnats = await connectTestNats('release')
+    const service = await createReleaseService({
+      sql: rsql,
+      nats: rnats,
+      log,
+      namespace: names.namespace,
+      stream,
+      maxBatch: options.maxBatch ?? 500,
+      maxAttempts: options.maxAttempts ?? 5,
+      retryBaseMs: options.retryBaseMs ?? 100,
+    })
+    service.start()
+    const stop = async () => {
+      await service.stop()
+      await rnats.close()
+      await rsql.end({ timeout: 1 })
+    }
+    stops.push(stop)
+    return { stop }
+  }
+  if (options.startReleases !== false) {
+    for (let i = 0; i < (options.releases ?? 1); i++) await startRelease()
+  }
+
+  return {
+    sql,
+    names,
+    nats: admin,
+    databaseUrl: db.url,
+    token,
+    tokens,
+    startRelease,
+    post: (path, body, headers = {}) =>
+      ingest.request(path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' || body instanceof ReadableStream ? body : JSON.stringify(body),
+        duplex: 'half',
+      } as RequestInit),
+    streamMessages: async () => (await admin.jsm.streams.info(names.eventStream)).state.last_seq,
+    async stop() {
+      await Promise.all(stops.map((s) => s()))
+      tokens.stop()
+      await dropNamespace(admin, names)
+      if (nats !== admin) await nats.close()
+      await admin.close()
+      await sql.end({ timeout: 1 })
+      await db.drop()
+    },
+  }
+}
+
+let counter = 0
+/** A deployment event with a unique product unless one is given. */
+export function deployment(fields: Record<string, unknown> = {}) {
+  counter++
+  return {
+    product_name: `svc-${process.pid}-${counter}`,
+    version: '1.0.0',
+    environment_name: 'production',
+    status: 'completed',
+    ...fields,
+  }
+}
