@@ -103,7 +103,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     token,
     tokens,
     startRelease,
-    post: (path, body, headers = {}) =>
+    post: async (path, body, headers = {}) =>
       ingest.request(path, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
@@ -125,7 +125,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
 
 let counter = 0
 /** A deployment event with a unique product unless one is given. */
-export function deployment(fields: Record<string, unknown> = {}) {
+export function deployment<T extends Record<string, unknown>>(fields: T = {} as T) {
   counter++
   return {
     product_name: `svc-${process.pid}-${counter}`,

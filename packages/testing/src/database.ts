@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
 import { inject } from 'vitest'
 
+import './provided.ts'
+
 export interface TestDatabase {
   url: string
   name: string

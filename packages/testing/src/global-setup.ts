@@ -5,6 +5,8 @@
  */
 import type { TestProject } from 'vitest/node'
 
+import './provided.ts'
+
 const stops: Array<() => Promise<unknown>> = []
 
 export async function setup(project: TestProject) {
@@ -46,11 +48,4 @@ async function startNats(): Promise<string> {
   stops.push(() => nats.stop())
   const { servers, user, pass } = nats.getConnectionOptions()
   return `nats://${user}:${pass}@${String(servers)}`
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string
-    natsUrl: string
-  }
 }

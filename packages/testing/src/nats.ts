@@ -8,6 +8,8 @@ import { natsNames, type NatsNames } from '@shiplog/contracts'
 import { connectNats, createLogger, type Logger, type Nats } from '@shiplog/kit'
 import { inject } from 'vitest'
 
+import './provided.ts'
+
 export const testLogger = (name = 'test'): Logger => createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent')
 
 export function testNamespace(): string {

@@ -55,29 +55,47 @@ export function startEventConsumer(options: EventConsumerOptions): EventConsumer
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
   const backoff = () => Math.min(5000, 250 * 2 ** Math.min(transientFailures, 5))
 
-  async function run() {
+  // Messages arrive by callback into `queue`; one worker takes whatever has accumulated (up to
+  // maxBatch) each time it is free. The consumer's max_ack_pending bounds the queue.
+  const queue: JsMsg[] = []
+  let wake: (() => void) | undefined
+  const arrived = () => new Promise<void>((resolve) => (wake = resolve))
+
+  async function pull() {
     while (!stopped) {
       try {
         const consumer = await nats.js.consumers.get(names.eventStream, names.eventConsumer)
-        const messages = await consumer.consume({ max_messages: Math.max(maxBatch * 2, 100) })
+        const messages = await consumer.consume({
+          max_messages: Math.max(maxBatch * 2, 100),
+          callback: (m) => {
+            queue.push(m)
+            inFlight++
+            wake?.()
+          },
+        })
         current = messages
-        let batch: JsMsg[] = []
-        for await (const m of messages) {
-          batch.push(m)
-          inFlight++
-          if (batch.length < maxBatch && messages.getPending() > 0) continue
-          const taken = batch
-          batch = []
-          try {
-            await handle(taken)
-          } finally {
-            inFlight -= taken.length
-          }
-        }
+        await messages.closed()
       } catch (err) {
         if (!stopped) log.warn({ err }, 'event consumer interrupted; restarting')
       }
       if (!stopped) await pause(1000)
+    }
+  }
+
+  async function work() {
+    while (!stopped || queue.length) {
+      if (!queue.length) {
+        await arrived()
+        continue
+      }
+      const taken = queue.splice(0, maxBatch)
+      try {
+        await handle(taken)
+      } catch (err) {
+        log.error({ err }, 'event batch failed unexpectedly; will be redelivered')
+      } finally {
+        inFlight -= taken.length
+      }
     }
   }
 
@@ -132,14 +150,17 @@ export function startEventConsumer(options: EventConsumerOptions): EventConsumer
     }
   }
 
-  void run()
+  void pull()
+  const worker = work()
 
   return {
     inFlight: () => inFlight,
     async stop() {
       stopped = true
-      // lets the buffered messages finish (commit, ack) before the iterator ends
       await current?.close()
+      // the messages already taken finish (commit, ack) before stop resolves
+      wake?.()
+      await worker
     },
   }
 }

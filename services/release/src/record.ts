@@ -291,7 +291,7 @@ async function applyBuilds(tx: Db, events: Array<Resolved & { event: BuildEvent 
       built_by: b.built_by ?? null,
       built_by_email: b.built_by_email ?? null,
       built_by_name: b.built_by_name ?? null,
-      extra_metadata: b.extra_metadata ? JSON.stringify(b.extra_metadata) : null,
+      extra_metadata: b.extra_metadata ?? null,
     }))
   const newer = tx`(v.build_event_at is null or b.at >= v.build_event_at)`
   await tx`
@@ -312,7 +312,7 @@ async function applyBuilds(tx: Db, events: Array<Resolved & { event: BuildEvent 
       built_by_name = coalesce(v.built_by_name, b.built_by_name),
       extra_metadata = coalesce(v.extra_metadata, b.extra_metadata)
     from (
-      select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(
+      select * from json_to_recordset(${tx.json(rows as unknown as Json)}::json) as r(
         id uuid, at timestamptz, status text, started_at timestamptz, completed_at timestamptz,
         scm_repository text, scm_branch text, scm_committed_at timestamptz, build_number text,
         build_url text, source_system text, built_by text, built_by_email text, built_by_name text,
