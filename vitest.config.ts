@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
-const services = { globalSetup: ['packages/testing/src/global-setup.ts'], testTimeout: 60_000, hookTimeout: 60_000 }
+const services = {
+  globalSetup: ['packages/testing/src/global-setup.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+}
 
 export default defineConfig({
   test: {

@@ -20,7 +20,11 @@ const dev = process.argv.includes('--dev')
 const env = { ...process.env }
 env.NATS_URL ??= 'nats://127.0.0.1:4222'
 env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/shiplog'
-const ports = { gateway: env.GATEWAY_PORT ?? '3000', ingest: env.INGEST_PORT ?? '3001', release: env.RELEASE_PORT ?? '3002' }
+const ports = {
+  gateway: env.GATEWAY_PORT ?? '3000',
+  ingest: env.INGEST_PORT ?? '3001',
+  release: env.RELEASE_PORT ?? '3002',
+}
 
 function fail(message: string): never {
   console.error(`\n✖ ${message}\n`)
@@ -32,7 +36,9 @@ async function checkNats(url: string) {
   try {
     nc = await connect({ servers: url, timeout: 3000, maxReconnectAttempts: 0 })
   } catch {
-    fail(`NATS is not reachable at ${url}: start it with \`nats-server -js\` (or \`docker compose up -d nats\`), or set NATS_URL.`)
+    fail(
+      `NATS is not reachable at ${url}: start it with \`nats-server -js\` (or \`docker compose up -d nats\`), or set NATS_URL.`
+    )
   }
   try {
     await (await jetstreamManager(nc, { timeout: 3000 })).getAccountInfo()
@@ -73,7 +79,9 @@ function bootstrapToken(): string {
 function run(command: string, args: string[], name: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: root, env, stdio: 'inherit' })
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`))
+    )
   })
 }
 
@@ -115,13 +123,21 @@ env.SHIPLOG_BOOTSTRAP_TOKEN = bootstrapToken()
 
 const hasGateway = existsSync(join(root, 'services', 'gateway', 'src', 'main.ts'))
 const hasDashboard = existsSync(join(root, 'apps', 'dashboard', 'package.json'))
-if (hasDashboard && !dev) await run('pnpm', ['--filter', '@shiplog/dashboard', 'build'], 'dashboard build')
+if (hasDashboard && !dev) {
+  await run('pnpm', ['--filter', '@shiplog/dashboard', 'build'], 'dashboard build')
+}
 
 supervise('release', service('release'))
 await waitReady(ports.release, 'the release service')
 supervise('ingest', service('ingest'))
 if (hasGateway) supervise('gateway', service('gateway'))
-if (dev && hasDashboard) supervise('dashboard', [join(root, 'node_modules', '.bin', 'vite'), '--config', 'apps/dashboard/vite.config.ts'])
+if (dev && hasDashboard) {
+  supervise('dashboard', [
+    join(root, 'node_modules', '.bin', 'vite'),
+    '--config',
+    'apps/dashboard/vite.config.ts',
+  ])
+}
 await waitReady(ports.ingest, 'ingest')
 if (hasGateway) await waitReady(ports.gateway, 'the gateway')
 

@@ -3,7 +3,13 @@
  * the documented ordering rule) and compares it with what the release service maintains.
  * Also reports events stored more than once. Used by the pipeline tests and the fault suite.
  */
-import { DeploymentEvent, deploymentId, environmentId, productId, versionId } from '@shiplog/contracts'
+import {
+  DeploymentEvent,
+  deploymentId,
+  environmentId,
+  productId,
+  versionId,
+} from '@shiplog/contracts'
 import { applyEvent, type DeploymentState } from '@shiplog/release/deployments'
 import type { Sql } from '@shiplog/release/db'
 
@@ -22,19 +28,28 @@ export async function expectedBoard(sql: Sql): Promise<Map<string, CellView>> {
     const id = deploymentId(event.product_name, event.version, event.environment_name)
     deployments.set(
       id,
-      applyEvent(deployments.get(id), { seq: row.stream_seq, event }, {
-        id,
-        product_id: productId(event.product_name),
-        version_id: versionId(event.product_name, event.version),
-        environment_id: environmentId(event.environment_name),
-      })
+      applyEvent(
+        deployments.get(id),
+        { seq: row.stream_seq, event },
+        {
+          id,
+          product_id: productId(event.product_name),
+          version_id: versionId(event.product_name, event.version),
+          environment_id: environmentId(event.environment_name),
+        }
+      )
     )
   }
-  const terminal = (s: DeploymentState) => (s.status === 'pending' || s.status === 'started' ? 0 : 1)
+  const terminal = (s: DeploymentState) =>
+    s.status === 'pending' || s.status === 'started' ? 0 : 1
   const rank = (a: DeploymentState, b: DeploymentState) =>
     a.last_event_at !== b.last_event_at
-      ? a.last_event_at < b.last_event_at ? -1 : 1
-      : terminal(a) !== terminal(b) ? terminal(a) - terminal(b) : a.last_event_seq - b.last_event_seq
+      ? a.last_event_at < b.last_event_at
+        ? -1
+        : 1
+      : terminal(a) !== terminal(b)
+        ? terminal(a) - terminal(b)
+        : a.last_event_seq - b.last_event_seq
   const cells = new Map<string, DeploymentState[]>()
   for (const d of deployments.values()) {
     const key = `${d.product_id}/${d.environment_id}`
@@ -45,16 +60,24 @@ export async function expectedBoard(sql: Sql): Promise<Map<string, CellView>> {
     const sorted = ds.sort(rank)
     const current = sorted.at(-1)!
     const lastSuccess = sorted.filter((d) => d.status === 'completed').at(-1)
-    board.set(key, { current: current.id, status: current.status, lastSuccess: lastSuccess?.id ?? null })
+    board.set(key, {
+      current: current.id,
+      status: current.status,
+      lastSuccess: lastSuccess?.id ?? null,
+    })
   }
   return board
 }
 
 export async function storedBoard(sql: Sql): Promise<Map<string, CellView>> {
-  const rows = await sql<{ key: string; current: string; status: string; last_success: string | null }[]>`
+  const rows = await sql<
+    { key: string; current: string; status: string; last_success: string | null }[]
+  >`
     select s.product_id || '/' || s.environment_id as key, s.current_id as current, d.status, s.last_success_id as last_success
     from environment_state s join deployment d on d.id = s.current_id`
-  return new Map(rows.map((r) => [r.key, { current: r.current, status: r.status, lastSuccess: r.last_success }]))
+  return new Map(
+    rows.map((r) => [r.key, { current: r.current, status: r.status, lastSuccess: r.last_success }])
+  )
 }
 
 export interface Consistency {

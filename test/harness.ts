@@ -9,7 +9,13 @@ import { TokenStore, ensureStream, eventStreamConfig, openKv, type Nats } from '
 import { createReleaseService } from '@shiplog/release/app'
 import { connectPostgres, type Sql } from '@shiplog/release/db'
 import { migrate } from '@shiplog/release/migrate'
-import { connectTestNats, createTestDatabase, dropNamespace, testLogger, testNamespace } from '@shiplog/testing'
+import {
+  connectTestNats,
+  createTestDatabase,
+  dropNamespace,
+  testLogger,
+  testNamespace,
+} from '@shiplog/testing'
 
 export interface PipelineOptions {
   dedupeWindowMs?: number
@@ -45,10 +51,15 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const sql = connectPostgres(db.url, log)
   await migrate(sql, log)
   const names = natsNames(testNamespace())
-  const stream = { duplicateWindowMs: options.dedupeWindowMs ?? 120_000, maxBytes: 256 * 1024 * 1024 }
+  const stream = {
+    duplicateWindowMs: options.dedupeWindowMs ?? 120_000,
+    maxBytes: 256 * 1024 * 1024,
+  }
 
   const admin = await connectTestNats('admin')
-  const nats = options.ingestNatsUrl ? await connectTestNats('ingest', options.ingestNatsUrl) : admin
+  const nats = options.ingestNatsUrl
+    ? await connectTestNats('ingest', options.ingestNatsUrl)
+    : admin
   await ensureStream(admin.jsm, eventStreamConfig(names, stream))
   const tokens = await TokenStore.open(nats, names, log)
   const token = (await tokens.create({ name: 'ci', scopes: ['ingest'], createdBy: null })).secret
@@ -106,10 +117,15 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     post: async (path, body, headers = {}) =>
       ingest.request(path, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-        body: typeof body === 'string' || body instanceof ReadableStream ? body : JSON.stringify(body),
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
+        body:
+          typeof body === 'string' || body instanceof ReadableStream ? body : JSON.stringify(body),
         duplex: 'half',
-      } as RequestInit),
+      }),
     streamMessages: async () => (await admin.jsm.streams.info(names.eventStream)).state.last_seq,
     async stop() {
       await Promise.all(stops.map((s) => s()))

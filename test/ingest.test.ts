@@ -32,7 +32,11 @@ async function refused(request: () => Promise<Response>) {
   const before = await lastPublished()
   const res = await request()
   expect(await lastPublished()).toBe(before)
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> }
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as Record<string, any>,
+  }
 }
 
 describe('accepting events', () => {
@@ -48,7 +52,12 @@ describe('accepting events', () => {
       status: 'completed',
     })
     const stored = await published(body.stream_seq)
-    expect(stored).toMatchObject({ kind: 'deployment', id: body.id, scm_sha: 'abc123', reporter: 'ci' })
+    expect(stored).toMatchObject({
+      kind: 'deployment',
+      id: body.id,
+      scm_sha: 'abc123',
+      reporter: 'ci',
+    })
   })
 
   it.each(STATUS_ALIASES)('normalizes the status alias "%s"', async (alias) => {
@@ -59,7 +68,11 @@ describe('accepting events', () => {
   })
 
   it('accepts build events without an environment', async () => {
-    const res = await p.post('/v1/build-events', { product_name: 'lib', version: '0.1.0', status: 'building' })
+    const res = await p.post('/v1/build-events', {
+      product_name: 'lib',
+      version: '0.1.0',
+      status: 'building',
+    })
     expect(res.status).toBe(202)
     expect(await res.json()).toMatchObject({ kind: 'build', status: 'started' })
   })
@@ -84,7 +97,7 @@ describe('accepting events', () => {
     expect(await again.json()).toMatchObject({ id: key['idempotency-key'] })
   })
 
-  it('identifies a CI run\'s report by its content, so the CLI\'s retries are one event', async () => {
+  it("identifies a CI run's report by its content, so the CLI's retries are one event", async () => {
     const e = deployment({ invoke_id: 'run-9001' })
     const first = (await (await p.post('/deployment-events/', e)).json()) as { event_id: string }
     const retry = await p.post('/deployment-events/', e)
@@ -111,16 +124,27 @@ describe("Versioner's paths", () => {
   })
 
   it('POST /build-events/ answers with id, version_id and product_id', async () => {
-    const res = await p.post('/build-events/', { product_name: 'cli', version: '1.0.9', status: 'completed' })
+    const res = await p.post('/build-events/', {
+      product_name: 'cli',
+      version: '1.0.9',
+      status: 'completed',
+    })
     expect(res.status).toBe(202)
-    expect(await res.json()).toMatchObject({ version_id: versionId('cli', '1.0.9'), product_id: productId('cli') })
+    expect(await res.json()).toMatchObject({
+      version_id: versionId('cli', '1.0.9'),
+      product_id: productId('cli'),
+    })
   })
 
   it('answers 422 in the FastAPI shape its clients print', async () => {
-    const { status, body } = await refused(() => p.post('/deployment-events/', { product_name: 'x' }))
+    const { status, body } = await refused(() =>
+      p.post('/deployment-events/', { product_name: 'x' })
+    )
     expect(status).toBe(422)
     expect(body.detail).toEqual(
-      expect.arrayContaining([expect.objectContaining({ loc: ['body', 'version'], msg: 'is required' })])
+      expect.arrayContaining([
+        expect.objectContaining({ loc: ['body', 'version'], msg: 'is required' }),
+      ])
     )
     expect(body.error.code).toBe('validation_failed')
   })
@@ -135,7 +159,12 @@ describe('refusing bad input, publishing nothing', () => {
 
   it('422 naming every offending field', async () => {
     const r = await refused(() =>
-      p.post('/v1/deployment-events', { product_name: '', status: 'shipped', extra_metadata: 'x', colour: 1 })
+      p.post('/v1/deployment-events', {
+        product_name: '',
+        status: 'shipped',
+        extra_metadata: 'x',
+        colour: 1,
+      })
     )
     expect(r.status).toBe(422)
     expect(r.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(
@@ -148,7 +177,9 @@ describe('refusing bad input, publishing nothing', () => {
     expect((await refused(() => p.post('/v1/deployment-events', big))).status).toBe(413)
     const chunked = new ReadableStream({
       start(controller) {
-        for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(10_000)))
+        for (let i = 0; i < 40; i++) {
+          controller.enqueue(new TextEncoder().encode('x'.repeat(10_000)))
+        }
         controller.close()
       },
     })
@@ -158,36 +189,61 @@ describe('refusing bad input, publishing nothing', () => {
 
   it('422 for extra_metadata over 100 KB', async () => {
     const r = await refused(() =>
-      p.post('/v1/deployment-events', deployment({ extra_metadata: { blob: 'x'.repeat(101 * 1024) } }))
+      p.post(
+        '/v1/deployment-events',
+        deployment({ extra_metadata: { blob: 'x'.repeat(101 * 1024) } })
+      )
     )
     expect(r.status).toBe(422)
-    expect(r.body.error.details).toEqual([{ field: 'extra_metadata', message: 'must be at most 100 KB' }])
+    expect(r.body.error.details).toEqual([
+      { field: 'extra_metadata', message: 'must be at most 100 KB' },
+    ])
   })
 
   it('415 for another content type', async () => {
-    const r = await refused(() => p.post('/v1/deployment-events', JSON.stringify(deployment()), { 'content-type': 'text/plain' }))
+    const r = await refused(() =>
+      p.post('/v1/deployment-events', JSON.stringify(deployment()), {
+        'content-type': 'text/plain',
+      })
+    )
     expect(r.status).toBe(415)
     expect(r.body.error.code).toBe('unsupported_media_type')
   })
 
   it('401 for a missing, unknown or revoked token', async () => {
-    const noToken = await refused(() => p.post('/v1/deployment-events', deployment(), { authorization: '' }))
+    const noToken = await refused(() =>
+      p.post('/v1/deployment-events', deployment(), { authorization: '' })
+    )
     expect(noToken.status).toBe(401)
     expect(noToken.headers.get('www-authenticate')).toContain('Bearer')
     const unknown = await refused(() =>
-      p.post('/v1/deployment-events', deployment(), { authorization: 'Bearer shp_not-a-real-token-at-all' })
+      p.post('/v1/deployment-events', deployment(), {
+        authorization: 'Bearer shp_not-a-real-token-at-all',
+      })
     )
     expect(unknown.status).toBe(401)
-    const { secret, record } = await p.tokens.create({ name: 'old', scopes: ['ingest'], createdBy: null })
+    const { secret, record } = await p.tokens.create({
+      name: 'old',
+      scopes: ['ingest'],
+      createdBy: null,
+    })
     await p.tokens.revoke(record.id)
-    const revoked = await refused(() => p.post('/v1/deployment-events', deployment(), { authorization: `Bearer ${secret}` }))
+    const revoked = await refused(() =>
+      p.post('/v1/deployment-events', deployment(), { authorization: `Bearer ${secret}` })
+    )
     expect(revoked.status).toBe(401)
     expect(revoked.body.error.message).toMatch(/revoked/)
   })
 
   it('403 for a token without the ingest scope', async () => {
-    const { secret } = await p.tokens.create({ name: 'reader', scopes: ['read', 'write'], createdBy: null })
-    const r = await refused(() => p.post('/v1/deployment-events', deployment(), { authorization: `Bearer ${secret}` }))
+    const { secret } = await p.tokens.create({
+      name: 'reader',
+      scopes: ['read', 'write'],
+      createdBy: null,
+    })
+    const r = await refused(() =>
+      p.post('/v1/deployment-events', deployment(), { authorization: `Bearer ${secret}` })
+    )
     expect(r.status).toBe(403)
     expect(r.body.error.message).toContain('"ingest"')
   })
@@ -199,7 +255,10 @@ describe('refusing bad input, publishing nothing', () => {
     expect(conflict.status).toBe(409)
     expect(conflict.body.detail).toMatch(/already exists with different SHA/)
     const viaDeploy = await refused(() =>
-      p.post('/v1/deployment-events', deployment({ product_name: 'web', version: '3.1.0', scm_sha: 'bbb222' }))
+      p.post(
+        '/v1/deployment-events',
+        deployment({ product_name: 'web', version: '3.1.0', scm_sha: 'bbb222' })
+      )
     )
     expect(viaDeploy.body.error.code).toBe('version_sha_conflict')
     // the same SHA, in any case, is fine
@@ -208,23 +267,43 @@ describe('refusing bad input, publishing nothing', () => {
 
   it('refuses deeply nested and huge input without crashing', async () => {
     const deep = '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000)
-    expect([400, 413, 422]).toContain((await refused(() => p.post('/v1/deployment-events', deep))).status)
+    expect([400, 413, 422]).toContain(
+      (await refused(() => p.post('/v1/deployment-events', deep))).status
+    )
     let nested: Record<string, unknown> = {}
     for (let i = 0; i < 1000; i++) nested = { n: nested }
-    const r = await refused(() => p.post('/v1/deployment-events', deployment({ extra_metadata: nested })))
+    const r = await refused(() =>
+      p.post('/v1/deployment-events', deployment({ extra_metadata: nested }))
+    )
     expect(r.status).toBe(422)
-    const huge = Object.fromEntries(['product_name', 'version', 'environment_name', 'deployed_by'].map((k) => [k, 'y'.repeat(50_000)]))
-    expect((await refused(() => p.post('/v1/deployment-events', { ...huge, status: 'success' }))).status).toBe(422)
+    const huge = Object.fromEntries(
+      ['product_name', 'version', 'environment_name', 'deployed_by'].map((k) => [
+        k,
+        'y'.repeat(50_000),
+      ])
+    )
+    expect(
+      (await refused(() => p.post('/v1/deployment-events', { ...huge, status: 'success' }))).status
+    ).toBe(422)
   })
 })
 
 describe('batches', () => {
   it('answers one result per event and publishes only the valid ones', async () => {
-    const events = [deployment(), deployment({ status: 'nope' }), deployment(), deployment({ version: '' })]
+    const events = [
+      deployment(),
+      deployment({ status: 'nope' }),
+      deployment(),
+      deployment({ version: '' }),
+    ]
     const before = await lastPublished()
     const res = await p.post('/v1/deployment-events/batch', { events })
     expect(res.status).toBe(207)
-    const body = (await res.json()) as { accepted: number; rejected: number; results: Array<Record<string, any>> }
+    const body = (await res.json()) as {
+      accepted: number
+      rejected: number
+      results: Array<Record<string, any>>
+    }
     expect(body.accepted).toBe(2)
     expect(body.rejected).toBe(2)
     expect(body.results.map((r) => r.http_status)).toEqual([202, 422, 202, 422])
@@ -233,11 +312,17 @@ describe('batches', () => {
   })
 
   it('accepts 1,000 events and refuses 1,001', async () => {
-    const ok = await p.post('/v1/deployment-events/batch', Array.from({ length: 1000 }, () => deployment()))
+    const ok = await p.post(
+      '/v1/deployment-events/batch',
+      Array.from({ length: 1000 }, () => deployment())
+    )
     expect(ok.status).toBe(202)
     expect(((await ok.json()) as { accepted: number }).accepted).toBe(1000)
     const tooMany = await refused(() =>
-      p.post('/v1/deployment-events/batch', Array.from({ length: 1001 }, () => deployment()))
+      p.post(
+        '/v1/deployment-events/batch',
+        Array.from({ length: 1001 }, () => deployment())
+      )
     )
     expect(tooMany.status).toBe(422)
   })
@@ -252,7 +337,10 @@ describe('bootstrap token', () => {
     expect(mine).toHaveLength(1)
     expect(mine[0]!.scopes.sort()).toEqual(['admin', 'ingest', 'read', 'write'])
     expect(mine[0]!.hash).not.toContain(secret)
-    expect((await p.post('/v1/deployment-events', deployment(), { authorization: `Bearer ${secret}` })).status).toBe(202)
+    expect(
+      (await p.post('/v1/deployment-events', deployment(), { authorization: `Bearer ${secret}` }))
+        .status
+    ).toBe(202)
     await p.tokens.revoke(mine[0]!.id)
     await p.tokens.ensureBootstrap(secret)
     expect((await p.tokens.authenticate(`Bearer ${secret}`)).ok).toBe(false)
@@ -262,7 +350,10 @@ describe('bootstrap token', () => {
 describe('NATS unreachable', () => {
   it('answers 503 with Retry-After at once, and recovers by itself', async () => {
     const proxy = await TcpProxy.start(hostPort(inject('natsUrl')))
-    const q = await startPipeline({ startReleases: false, ingestNatsUrl: proxy.rewrite(inject('natsUrl')) })
+    const q = await startPipeline({
+      startReleases: false,
+      ingestNatsUrl: proxy.rewrite(inject('natsUrl')),
+    })
     try {
       expect((await q.post('/v1/deployment-events', deployment())).status).toBe(202)
       proxy.down()
@@ -274,7 +365,10 @@ describe('NATS unreachable', () => {
       expect(Date.now() - started).toBeLessThan(1000)
       proxy.up()
       await expect
-        .poll(async () => (await q.post('/v1/deployment-events', deployment())).status, { timeout: 15_000, interval: 250 })
+        .poll(async () => (await q.post('/v1/deployment-events', deployment())).status, {
+          timeout: 15_000,
+          interval: 250,
+        })
         .toBe(202)
     } finally {
       await q.stop()

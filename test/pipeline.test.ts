@@ -6,7 +6,14 @@
 import { deploymentId, environmentId, productId, versionId } from '@shiplog/contracts'
 import { migrate } from '@shiplog/release/migrate'
 import { connectPostgres } from '@shiplog/release/db'
-import { TcpProxy, createTestDatabase, eventually, hostPort, sleep, testLogger } from '@shiplog/testing'
+import {
+  TcpProxy,
+  createTestDatabase,
+  eventually,
+  hostPort,
+  sleep,
+  testLogger,
+} from '@shiplog/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { checkConsistency } from './checker.ts'
@@ -55,25 +62,49 @@ describe('recording', () => {
     })
     const { id } = await post(e)
     await stored(id)
-    const [d] = await p.sql`select * from deployment where id = ${deploymentId(e.product_name, '4.2.0', 'production-eu')}`
-    expect(d).toMatchObject({ status: 'completed', deployed_by: 'alice', extra_metadata: { ticket: 'OPS-1' } })
-    const [env] = await p.sql`select name, type from environment where id = ${environmentId('production-eu')}`
+    const [d] =
+      await p.sql`select * from deployment where id = ${deploymentId(e.product_name, '4.2.0', 'production-eu')}`
+    expect(d).toMatchObject({
+      status: 'completed',
+      deployed_by: 'alice',
+      extra_metadata: { ticket: 'OPS-1' },
+    })
+    const [env] =
+      await p.sql`select name, type from environment where id = ${environmentId('production-eu')}`
     expect(env).toEqual({ name: 'production-eu', type: 'production' })
-    const [v] = await p.sql`select version, scm_sha from version where id = ${versionId(e.product_name, '4.2.0')}`
+    const [v] =
+      await p.sql`select version, scm_sha from version where id = ${versionId(e.product_name, '4.2.0')}`
     expect(v).toEqual({ version: '4.2.0', scm_sha: 'cafe01' })
-    const [ev] = await p.sql`select kind, status, outcome, reporter, payload from event where id = ${id}`
-    expect(ev).toMatchObject({ kind: 'deployment', status: 'completed', outcome: 'applied', reporter: 'ci' })
-    expect(await cell(e.product_name, 'production-eu')).toEqual({ version: '4.2.0', status: 'completed', last_success: '4.2.0' })
+    const [ev] =
+      await p.sql`select kind, status, outcome, reporter, payload from event where id = ${id}`
+    expect(ev).toMatchObject({
+      kind: 'deployment',
+      status: 'completed',
+      outcome: 'applied',
+      reporter: 'ci',
+    })
+    expect(await cell(e.product_name, 'production-eu')).toEqual({
+      version: '4.2.0',
+      status: 'completed',
+      last_success: '4.2.0',
+    })
   })
 
   it('records build events on the version', async () => {
     const product = `lib-${Date.now()}`
     const { id } = await post(
-      { product_name: product, version: '1.0.0', status: 'success', built_by: 'ci-bot', scm_branch: 'main' },
+      {
+        product_name: product,
+        version: '1.0.0',
+        status: 'success',
+        built_by: 'ci-bot',
+        scm_branch: 'main',
+      },
       '/v1/build-events'
     )
     await stored(id)
-    const [v] = await p.sql`select build_status, built_by, scm_branch from version where id = ${versionId(product, '1.0.0')}`
+    const [v] =
+      await p.sql`select build_status, built_by, scm_branch from version where id = ${versionId(product, '1.0.0')}`
     expect(v).toEqual({ build_status: 'completed', built_by: 'ci-bot', scm_branch: 'main' })
   })
 })
@@ -85,18 +116,37 @@ describe('order and lateness', () => {
     await stored(done.id)
     const start = await post({ ...base, status: 'started', started_at: '2026-03-01T10:00:00Z' })
     await stored(start.id)
-    expect(await cell(base.product_name, 'production')).toMatchObject({ version: '1.0.0', status: 'completed' })
+    expect(await cell(base.product_name, 'production')).toMatchObject({
+      version: '1.0.0',
+      status: 'completed',
+    })
     const [d] = await p.sql`select started_at from deployment where id = ${done.deployment_id}`
     expect(d!.started_at.toISOString()).toBe('2026-03-01T10:00:00.000Z')
   })
 
   it("leaves the newer version in place when an older version's event arrives late", async () => {
     const product = deployment().product_name
-    const v2 = await post({ product_name: product, version: '2.0.0', environment_name: 'production', status: 'completed', completed_at: '2026-03-02T12:00:00Z' })
+    const v2 = await post({
+      product_name: product,
+      version: '2.0.0',
+      environment_name: 'production',
+      status: 'completed',
+      completed_at: '2026-03-02T12:00:00Z',
+    })
     await stored(v2.id)
-    const v1 = await post({ product_name: product, version: '1.0.0', environment_name: 'production', status: 'completed', completed_at: '2026-03-02T09:00:00Z' })
+    const v1 = await post({
+      product_name: product,
+      version: '1.0.0',
+      environment_name: 'production',
+      status: 'completed',
+      completed_at: '2026-03-02T09:00:00Z',
+    })
     await stored(v1.id)
-    expect(await cell(product, 'production')).toEqual({ version: '2.0.0', status: 'completed', last_success: '2.0.0' })
+    expect(await cell(product, 'production')).toEqual({
+      version: '2.0.0',
+      status: 'completed',
+      last_success: '2.0.0',
+    })
   })
 
   it('shows a failed deployment with the last good version under it', async () => {
@@ -106,20 +156,42 @@ describe('order and lateness', () => {
       ['1.1.0', 'started', '2026-03-03T10:00:00Z'],
       ['1.1.0', 'failed', '2026-03-03T10:02:00Z'],
     ] as const) {
-      await stored((await post({ product_name: product, version, environment_name: 'staging', status, started_at: at, completed_at: at })).id)
+      await stored(
+        (
+          await post({
+            product_name: product,
+            version,
+            environment_name: 'staging',
+            status,
+            started_at: at,
+            completed_at: at,
+          })
+        ).id
+      )
     }
-    expect(await cell(product, 'staging')).toEqual({ version: '1.1.0', status: 'failed', last_success: '1.0.0' })
+    expect(await cell(product, 'staging')).toEqual({
+      version: '1.1.0',
+      status: 'failed',
+      last_success: '1.0.0',
+    })
   })
 })
 
 describe('duplicates', () => {
   it('stores an event posted many times, concurrently, once', async () => {
     const e = deployment({ event_id: `dup-${Date.now()}` })
-    const answers = await Promise.all(Array.from({ length: 10 }, () => p.post('/v1/deployment-events', e)))
-    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 202])
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => p.post('/v1/deployment-events', e))
+    )
+    expect(answers.map((r) => r.status).sort()).toEqual([
+      200, 200, 200, 200, 200, 200, 200, 200, 200, 202,
+    ])
     await stored(e.event_id)
     await sleep(300)
-    const [{ n }] = (await p.sql`select count(*)::int as n from event where id = ${e.event_id}`) as unknown as [{ n: number }]
+    const [{ n }] =
+      (await p.sql`select count(*)::int as n from event where id = ${e.event_id}`) as unknown as [
+        { n: number },
+      ]
     expect(n).toBe(1)
   })
 
@@ -132,7 +204,11 @@ describe('duplicates', () => {
       await sleep(1500)
       // JetStream has forgotten the id, so it accepts the event again...
       expect((await q.post('/v1/deployment-events', e)).status).toBe(202)
-      await eventually(async () => expect((await q.nats.jsm.consumers.info(q.names.eventStream, q.names.eventConsumer)).num_pending).toBe(0))
+      await eventually(async () =>
+        expect(
+          (await q.nats.jsm.consumers.info(q.names.eventStream, q.names.eventConsumer)).num_pending
+        ).toBe(0)
+      )
       await sleep(300)
       // ...and Postgres's primary key keeps it once
       const rows = await q.sql`select id from event where id = ${e.event_id}`
@@ -146,7 +222,10 @@ describe('duplicates', () => {
 describe('version immutability', () => {
   it('keeps the first SHA and does not apply an event that names another', async () => {
     const product = deployment().product_name
-    const first = await post({ product_name: product, version: '5.0.0', status: 'completed', scm_sha: 'a1' }, '/v1/build-events')
+    const first = await post(
+      { product_name: product, version: '5.0.0', status: 'completed', scm_sha: 'a1' },
+      '/v1/build-events'
+    )
     await stored(first.id)
     // Published straight to JetStream, as ingest would if its claim bucket had been lost.
     const rogue = {
@@ -176,23 +255,39 @@ describe('failures', () => {
     const q = await startPipeline({ releaseDatabaseUrl: (url) => proxy.rewrite(url) })
     try {
       const warmup = deployment()
-      await stored((await (await q.post('/v1/deployment-events', warmup)).json() as { id: string }).id, q)
+      await stored(
+        ((await (await q.post('/v1/deployment-events', warmup)).json()) as { id: string }).id,
+        q
+      )
       proxy.down()
       const product = deployment().product_name
       const ids: string[] = []
       for (let i = 0; i < 60; i++) {
-        const res = await q.post('/v1/deployment-events', deployment({ product_name: product, version: `1.0.${i}`, environment_name: `env-${i % 3}` }))
+        const res = await q.post(
+          '/v1/deployment-events',
+          deployment({
+            product_name: product,
+            version: `1.0.${i}`,
+            environment_name: `env-${i % 3}`,
+          })
+        )
         expect(res.status).toBe(202) // ingest keeps accepting: it needs no Postgres
         ids.push(((await res.json()) as { id: string }).id)
       }
       await sleep(2500)
-      const [{ n: during }] = (await q.sql`select count(*)::int as n from event where id = any(${ids})`) as unknown as [{ n: number }]
+      const [{ n: during }] =
+        (await q.sql`select count(*)::int as n from event where id = any(${ids})`) as unknown as [
+          { n: number },
+        ]
       expect(during).toBe(0)
       proxy.up()
-      await eventually(async () => {
-        const rows = await q.sql`select id from event where id = any(${ids})`
-        expect(rows).toHaveLength(60)
-      }, { timeout: 30_000 })
+      await eventually(
+        async () => {
+          const rows = await q.sql`select id from event where id = any(${ids})`
+          expect(rows).toHaveLength(60)
+        },
+        { timeout: 30_000 }
+      )
       expect(await q.sql`select * from dead_letter`).toHaveLength(0)
       const check = await checkConsistency(q.sql)
       expect(check).toMatchObject({ duplicateEvents: 0, mismatches: [] })
@@ -215,18 +310,29 @@ describe('failures', () => {
         end $$`
       await q.sql`create trigger reject_poison before insert on product for each row execute function reject_poison()`
       const good = Array.from({ length: 20 }, () => deployment())
-      const events = [...good.slice(0, 10), deployment({ product_name: 'poison-pill' }), ...good.slice(10)]
+      const events = [
+        ...good.slice(0, 10),
+        deployment({ product_name: 'poison-pill' }),
+        ...good.slice(10),
+      ]
       const res = await q.post('/v1/deployment-events/batch', events)
       expect(res.status).toBe(202)
       await q.nats.js.publish(q.names.eventSubject('deployment'), 'not json at all')
 
-      await eventually(async () => {
-        const rows = await q.sql`select count(*)::int as n from event`
-        expect(rows[0]!.n).toBe(20)
-        const dead = await q.sql<{ error: string; deliveries: number; data: Buffer }[]>`select error, deliveries, data from dead_letter order by id`
-        expect(dead).toHaveLength(2)
-      }, { timeout: 20_000 })
-      const dead = await q.sql<{ error: string; deliveries: number; data: Buffer }[]>`select error, deliveries, data from dead_letter order by id`
+      await eventually(
+        async () => {
+          const rows = await q.sql`select count(*)::int as n from event`
+          expect(rows[0]!.n).toBe(20)
+          const dead = await q.sql<
+            { error: string; deliveries: number; data: Buffer }[]
+          >`select error, deliveries, data from dead_letter order by id`
+          expect(dead).toHaveLength(2)
+        },
+        { timeout: 20_000 }
+      )
+      const dead = await q.sql<
+        { error: string; deliveries: number; data: Buffer }[]
+      >`select error, deliveries, data from dead_letter order by id`
       const poison = dead.find((d) => d.error.includes('poison product'))!
       expect(poison.deliveries).toBe(3)
       expect(JSON.parse(poison.data.toString()).product_name).toBe('poison-pill')
@@ -234,7 +340,10 @@ describe('failures', () => {
       expect(garbage.deliveries).toBe(1)
       expect(garbage.error).toMatch(/not JSON/)
       await eventually(async () =>
-        expect((await q.nats.jsm.consumers.info(q.names.eventStream, q.names.eventConsumer)).num_ack_pending).toBe(0)
+        expect(
+          (await q.nats.jsm.consumers.info(q.names.eventStream, q.names.eventConsumer))
+            .num_ack_pending
+        ).toBe(0)
       )
     } finally {
       await q.stop()
@@ -262,10 +371,13 @@ describe('failures', () => {
       // and again after JetStream's dedupe window, so both services meet every event twice
       await sleep(700)
       await Promise.all(chunks.reverse().map((c) => q.post('/v1/deployment-events/batch', c)))
-      await eventually(async () => {
-        const info = await q.nats.jsm.consumers.info(q.names.eventStream, q.names.eventConsumer)
-        expect(info.num_pending + info.num_ack_pending).toBe(0)
-      }, { timeout: 30_000 })
+      await eventually(
+        async () => {
+          const info = await q.nats.jsm.consumers.info(q.names.eventStream, q.names.eventConsumer)
+          expect(info.num_pending + info.num_ack_pending).toBe(0)
+        },
+        { timeout: 30_000 }
+      )
       const check = await checkConsistency(q.sql)
       expect(check).toEqual({ events: 600, duplicateEvents: 0, mismatches: [] })
     } finally {

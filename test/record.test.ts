@@ -43,15 +43,23 @@ const event = (id: string, version: string, status: string, at: string) =>
 
 describe('two writers of one board cell', () => {
   it('serializes them, so the later commit folds in the earlier one', async () => {
-    await recordEvents(a, [{ seq: 1, event: event('e1', '1.0.0', 'completed', '2026-05-01T10:00:00Z') }])
+    await recordEvents(a, [
+      { seq: 1, event: event('e1', '1.0.0', 'completed', '2026-05-01T10:00:00Z') },
+    ])
     // A records the newest event but holds its transaction open; B records an older one meanwhile.
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
-    const first = recordEvents(a, [{ seq: 2, event: event('e2', '2.0.0', 'completed', '2026-05-01T12:00:00Z') }], async () => {
-      await held
-    })
+    const first = recordEvents(
+      a,
+      [{ seq: 2, event: event('e2', '2.0.0', 'completed', '2026-05-01T12:00:00Z') }],
+      async () => {
+        await held
+      }
+    )
     await sleep(200)
-    const second = recordEvents(b, [{ seq: 3, event: event('e3', '1.0.0', 'failed', '2026-05-01T11:00:00Z') }])
+    const second = recordEvents(b, [
+      { seq: 3, event: event('e3', '1.0.0', 'failed', '2026-05-01T11:00:00Z') },
+    ])
     await sleep(300)
     release()
     await Promise.all([first, second])

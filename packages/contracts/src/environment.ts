@@ -35,7 +35,10 @@ const WORDS: ReadonlyArray<readonly [EnvironmentType, readonly string[]]> = [
  * an operator can change the type later.
  */
 export function inferEnvironmentType(name: string): EnvironmentType {
-  const words = name.toLowerCase().split(/[^a-z]+/).filter(Boolean)
+  const words = name
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter(Boolean)
   if (words.includes('pre') && words.some((w) => w === 'prod' || w === 'production')) {
     return 'staging'
   }

@@ -42,14 +42,14 @@ export const ErrorBody = z.object({
 export type ErrorBody = z.infer<typeof ErrorBody>
 
 /** Turns zod issues into field issues: one per offending field, named by its path. */
-export function fieldIssues(
-  error: z.ZodError,
-  prefix: readonly PropertyKey[] = []
-): FieldIssue[] {
+export function fieldIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): FieldIssue[] {
   const name = (path: readonly PropertyKey[]) => [...prefix, ...path].map(String).join('.')
   return error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: name([...issue.path, key]), message: 'is not a known field' }))
+      ? issue.keys.map((key) => ({
+          field: name([...issue.path, key]),
+          message: 'is not a known field',
+        }))
       : [{ field: name(issue.path) || '(body)', message: issue.message }]
   )
 }

@@ -10,7 +10,12 @@ import {
   type ShiplogEvent,
 } from './events.ts'
 
-const minimal = { product_name: 'api', version: '1.2.3', environment_name: 'prod', status: 'success' }
+const minimal = {
+  product_name: 'api',
+  version: '1.2.3',
+  environment_name: 'prod',
+  status: 'success',
+}
 
 function issues(input: unknown) {
   const r = DeploymentEventInput.safeParse(input)
@@ -20,7 +25,11 @@ function issues(input: unknown) {
 
 describe('DeploymentEventInput', () => {
   it('normalizes the status and trims names', () => {
-    const e = DeploymentEventInput.parse({ ...minimal, product_name: ' api ', status: 'In_Progress' })
+    const e = DeploymentEventInput.parse({
+      ...minimal,
+      product_name: ' api ',
+      status: 'In_Progress',
+    })
     expect(e.product_name).toBe('api')
     expect(e.status).toBe('started')
   })
@@ -32,7 +41,10 @@ describe('DeploymentEventInput', () => {
   })
 
   it("accepts Go's nanosecond timestamps and normalizes them to UTC", () => {
-    const e = DeploymentEventInput.parse({ ...minimal, completed_at: '2025-11-01T12:00:00.123456789+02:00' })
+    const e = DeploymentEventInput.parse({
+      ...minimal,
+      completed_at: '2025-11-01T12:00:00.123456789+02:00',
+    })
     expect(e.completed_at).toBe('2025-11-01T10:00:00.123Z')
   })
 
@@ -82,12 +94,14 @@ describe('DeploymentEventInput', () => {
   })
 
   it('accepts the deprecated skip_preflight_checks that old CLIs send', () => {
-    expect(DeploymentEventInput.safeParse({ ...minimal, skip_preflight_checks: true }).success).toBe(true)
+    expect(
+      DeploymentEventInput.safeParse({ ...minimal, skip_preflight_checks: true }).success
+    ).toBe(true)
   })
 })
 
 describe('BuildEventInput', () => {
-  it('needs no environment and accepts the Action\'s built_at', () => {
+  it("needs no environment and accepts the Action's built_at", () => {
     const b = BuildEventInput.parse({
       product_name: 'api',
       version: '1.2.3',
@@ -108,10 +122,13 @@ describe('eventTime', () => {
     received_at: '2026-01-01T12:00:00Z',
     reporter: null,
   })
-  const at = (patch: Partial<ShiplogEvent>) => eventTime({ ...base, ...patch } as ShiplogEvent)
+  const at = (patch: Partial<ShiplogEvent>) => eventTime({ ...base, ...patch })
 
   it('uses completed_at for terminal statuses and started_at for the others', () => {
-    const times = { started_at: '2026-01-01T10:00:00.000Z', completed_at: '2026-01-01T11:00:00.000Z' }
+    const times = {
+      started_at: '2026-01-01T10:00:00.000Z',
+      completed_at: '2026-01-01T11:00:00.000Z',
+    }
     expect(at({ ...times, status: 'completed' })).toBe(times.completed_at)
     expect(at({ ...times, status: 'failed' })).toBe(times.completed_at)
     expect(at({ ...times, status: 'started' })).toBe(times.started_at)

@@ -105,7 +105,7 @@ export const EventKey = z
   .string()
   .min(1, { error: 'must not be empty' })
   .max(128, { error: 'must be at most 128 characters' })
-  .regex(/^[A-Za-z0-9._:\-]+$/, { error: 'may only contain letters, digits and . _ : -' })
+  .regex(/^[A-Za-z0-9._:-]+$/, { error: 'may only contain letters, digits and . _ : -' })
 
 // Fields common to deployment and build events, in their validated form.
 const common = {

@@ -1,8 +1,20 @@
 /**
  * HTTP pieces shared by ingest and gateway: the one error shape, bearer-token auth, health checks.
  */
-import { ErrorCodes, type ErrorBody, type ErrorCode, type FieldIssue, type Scope } from '@shiplog/contracts'
-import { Hono, type Context, type ErrorHandler, type MiddlewareHandler, type NotFoundHandler } from 'hono'
+import {
+  ErrorCodes,
+  type ErrorBody,
+  type ErrorCode,
+  type FieldIssue,
+  type Scope,
+} from '@shiplog/contracts'
+import {
+  Hono,
+  type Context,
+  type ErrorHandler,
+  type MiddlewareHandler,
+  type NotFoundHandler,
+} from 'hono'
 import { HTTPException } from 'hono/http-exception'
 
 import type { Logger } from './log.ts'
@@ -41,7 +53,11 @@ export function errorResponse(c: Context<AppEnv>, err: AppError): Response {
   if (c.get('versionerCompat')) {
     body.detail =
       err.code === 'validation_failed' && err.details
-        ? err.details.map((d) => ({ loc: ['body', ...d.field.split('.')], msg: d.message, type: 'value_error' }))
+        ? err.details.map((d) => ({
+            loc: ['body', ...d.field.split('.')],
+            msg: d.message,
+            type: 'value_error',
+          }))
         : err.message
   }
   for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v)
@@ -53,11 +69,18 @@ export function errorHandler(log: Logger): ErrorHandler<AppEnv> {
     if (err instanceof AppError) return errorResponse(c, err)
     if (err instanceof HTTPException) {
       const code: ErrorCode =
-        err.status === 413 ? 'payload_too_large' : err.status === 415 ? 'unsupported_media_type' : 'bad_request'
+        err.status === 413
+          ? 'payload_too_large'
+          : err.status === 415
+            ? 'unsupported_media_type'
+            : 'bad_request'
       return errorResponse(c, new AppError(code, err.message || 'bad request'))
     }
     log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error')
-    return errorResponse(c, new AppError('internal', 'internal error; the server log has the details'))
+    return errorResponse(
+      c,
+      new AppError('internal', 'internal error; the server log has the details')
+    )
   }
 }
 

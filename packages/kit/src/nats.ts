@@ -41,7 +41,12 @@ export interface NatsOptions {
   timeoutMs?: number
 }
 
-export async function connectNats({ url, name, log, timeoutMs = 5000 }: NatsOptions): Promise<Nats> {
+export async function connectNats({
+  url,
+  name,
+  log,
+  timeoutMs = 5000,
+}: NatsOptions): Promise<Nats> {
   const nc = await connect({
     servers: url,
     name,
@@ -84,7 +89,10 @@ export async function connectNats({ url, name, log, timeoutMs = 5000 }: NatsOpti
 const isApiError = (err: unknown, code: number) =>
   err instanceof JetStreamApiError && err.code === code
 
-export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string }
+) {
   try {
     await jsm.streams.info(config.name)
     await jsm.streams.update(config.name, config)
@@ -125,7 +133,10 @@ export const DEFAULT_EVENT_STREAM: EventStreamOptions = {
  * (after its Postgres commit), and only the backlog occupies disk. Ingest and the release service
  * both ensure it, with the same settings, so either may start first.
  */
-export function eventStreamConfig(names: NatsNames, opts: EventStreamOptions = DEFAULT_EVENT_STREAM) {
+export function eventStreamConfig(
+  names: NatsNames,
+  opts: EventStreamOptions = DEFAULT_EVENT_STREAM
+) {
   return {
     name: names.eventStream,
     subjects: [names.eventSubjects],

@@ -32,7 +32,8 @@ export type AuthResult =
 
 const TOKEN_RE = /^[A-Za-z0-9_\-.~+/=]{16,256}$/
 
-export const hashToken = (secret: string): string => createHash('sha256').update(secret).digest('hex')
+export const hashToken = (secret: string): string =>
+  createHash('sha256').update(secret).digest('hex')
 
 export function generateSecret(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url')
@@ -108,14 +109,22 @@ export class TokenStore {
    */
   async ensureBootstrap(secret: string): Promise<void> {
     const hash = hashToken(secret)
-    const record = this.#record(secret, 'bootstrap', ['admin', 'ingest', 'read', 'write'], null, tokenIdFromHash(hash))
+    const record = this.#record(
+      secret,
+      'bootstrap',
+      ['admin', 'ingest', 'read', 'write'],
+      null,
+      tokenIdFromHash(hash)
+    )
     try {
       await this.#kv.create(hash, JSON.stringify(record))
       this.#byHash.set(hash, record)
     } catch (err) {
       const existing = await this.#fetch(hash)
       if (!existing) throw err
-      if (existing.revoked_at) this.#log.warn('SHIPLOG_BOOTSTRAP_TOKEN was revoked; it stays revoked')
+      if (existing.revoked_at) {
+        this.#log.warn('SHIPLOG_BOOTSTRAP_TOKEN was revoked; it stays revoked')
+      }
     }
   }
 
@@ -124,7 +133,13 @@ export class TokenStore {
     this.#watcher?.stop()
   }
 
-  #record(secret: string, name: string, scopes: Scope[], createdBy: string | null, id: string): TokenRecord {
+  #record(
+    secret: string,
+    name: string,
+    scopes: Scope[],
+    createdBy: string | null,
+    id: string
+  ): TokenRecord {
     return {
       id,
       name,

@@ -35,7 +35,15 @@ async function startPostgres(): Promise<string> {
   await requireDocker('TEST_DATABASE_URL')
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
   const pg = await new PostgreSqlContainer('postgres:15-alpine')
-    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'max_connections=300'])
+    .withCommand([
+      'postgres',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'max_connections=300',
+    ])
     .start()
   stops.push(() => pg.stop())
   return pg.getConnectionUri()

@@ -10,7 +10,8 @@ import { inject } from 'vitest'
 
 import './provided.ts'
 
-export const testLogger = (name = 'test'): Logger => createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent')
+export const testLogger = (name = 'test'): Logger =>
+  createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent')
 
 export function testNamespace(): string {
   return `t${randomBytes(5).toString('hex')}`
@@ -22,7 +23,12 @@ export function connectTestNats(name = 'test', url = inject('natsUrl')): Promise
 
 /** Deletes every stream and bucket of a namespace. */
 export async function dropNamespace(nats: Nats, names: NatsNames): Promise<void> {
-  const streams = [names.eventStream, names.updateStream, `KV_${names.tokenBucket}`, `KV_${names.versionBucket}`]
+  const streams = [
+    names.eventStream,
+    names.updateStream,
+    `KV_${names.tokenBucket}`,
+    `KV_${names.versionBucket}`,
+  ]
   for (const stream of streams) {
     await nats.jsm.streams.delete(stream).catch(() => undefined)
   }

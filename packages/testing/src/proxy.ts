@@ -42,7 +42,9 @@ export class TcpProxy {
 
   async close(): Promise<void> {
     this.down()
-    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()))
+    await new Promise<void>((resolve) =>
+      this.#server ? this.#server.close(() => resolve()) : resolve()
+    )
   }
 
   #listen(port: number): Promise<void> {
@@ -75,5 +77,8 @@ export class TcpProxy {
 
 export function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url)
-  return { host: u.hostname || '127.0.0.1', port: Number(u.port) || (u.protocol.startsWith('postgres') ? 5432 : 4222) }
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port) || (u.protocol.startsWith('postgres') ? 5432 : 4222),
+  }
 }

@@ -50,7 +50,14 @@ export interface IngestDeps {
 type Kind = ShiplogEvent['kind']
 const SCHEMAS = { deployment: DeploymentEventInput, build: BuildEventInput } as const
 
-export function createIngestApp({ tokens, publisher, log, limits, readiness, now = () => new Date() }: IngestDeps) {
+export function createIngestApp({
+  tokens,
+  publisher,
+  log,
+  limits,
+  readiness,
+  now = () => new Date(),
+}: IngestDeps) {
   const app = new Hono<AppEnv>()
   app.onError(errorHandler(log))
   app.notFound(notFound)
@@ -73,7 +80,11 @@ export function createIngestApp({ tokens, publisher, log, limits, readiness, now
     const parsed = SCHEMAS[kind].safeParse(raw)
     if (!parsed.success) {
       const details = fieldIssues(parsed.error)
-      throw new AppError('validation_failed', `invalid ${kind} event: ${describeIssues(details)}`, details)
+      throw new AppError(
+        'validation_failed',
+        `invalid ${kind} event: ${describeIssues(details)}`,
+        details
+      )
     }
     const event = normalize(kind, parsed.data, r)
     const published = await publisher.publish(event)
@@ -102,7 +113,11 @@ export function createIngestApp({ tokens, publisher, log, limits, readiness, now
       const results = await mapBounded(items, 64, async (raw, index) => {
         try {
           const { event, published } = await accept(kind, raw, r)
-          return { index, http_status: published.duplicate ? 200 : 202, ...describe(event, published) }
+          return {
+            index,
+            http_status: published.duplicate ? 200 : 202,
+            ...describe(event, published),
+          }
         } catch (err) {
           if (!(err instanceof AppError)) throw err
           const details = err.details?.map((d) => ({ ...d, field: `events.${index}.${d.field}` }))
@@ -148,12 +163,18 @@ function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: (c) =>
-      errorResponse(c as Context<AppEnv>, new AppError('payload_too_large', `request body exceeds ${maxBytes} bytes`)),
+      errorResponse(
+        c as Context<AppEnv>,
+        new AppError('payload_too_large', `request body exceeds ${maxBytes} bytes`)
+      ),
   })
   return async function jsonBody(c, next) {
     const type = c.req.header('content-type') ?? ''
     if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-      throw new AppError('unsupported_media_type', `send Content-Type: application/json (got "${type.slice(0, 100)}")`)
+      throw new AppError(
+        'unsupported_media_type',
+        `send Content-Type: application/json (got "${type.slice(0, 100)}")`
+      )
     }
     return limit(c, next)
   }
@@ -216,7 +237,12 @@ function versionerView(event: ShiplogEvent, published: Published) {
     extra_metadata: event.extra_metadata ?? {},
   }
   if (event.kind === 'build') {
-    return { id: event.id, ...common, build_url: event.build_url ?? null, scm_sha: event.scm_sha ?? null }
+    return {
+      id: event.id,
+      ...common,
+      build_url: event.build_url ?? null,
+      scm_sha: event.scm_sha ?? null,
+    }
   }
   return {
     id: common.deployment_id,
@@ -231,7 +257,11 @@ function versionerView(event: ShiplogEvent, published: Published) {
   }
 }
 
-async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function mapBounded<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>
+): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
   const worker = async () => {

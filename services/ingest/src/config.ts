@@ -34,7 +34,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       inFlight: e.INGEST_MAX_IN_FLIGHT,
     },
     publishTimeoutMs: e.INGEST_PUBLISH_TIMEOUT_MS,
-    stream: { duplicateWindowMs: e.SHIPLOG_DEDUPE_WINDOW_SECONDS * 1000, maxBytes: e.SHIPLOG_STREAM_MAX_BYTES },
+    stream: {
+      duplicateWindowMs: e.SHIPLOG_DEDUPE_WINDOW_SECONDS * 1000,
+      maxBytes: e.SHIPLOG_STREAM_MAX_BYTES,
+    },
   }
 }
 export type IngestConfig = ReturnType<typeof loadConfig>

@@ -24,7 +24,12 @@ try {
   const config = loadConfig()
   log.level = config.logLevel
   const names = natsNames(config.namespace)
-  const nats = await connectNats({ url: config.natsUrl, name: 'shiplog-ingest', log, timeoutMs: config.publishTimeoutMs })
+  const nats = await connectNats({
+    url: config.natsUrl,
+    name: 'shiplog-ingest',
+    log,
+    timeoutMs: config.publishTimeoutMs,
+  })
   await ensureStream(nats.jsm, eventStreamConfig(names, config.stream))
   const tokens = await TokenStore.open(nats, names, log)
   if (config.bootstrapToken) await tokens.ensureBootstrap(config.bootstrapToken)

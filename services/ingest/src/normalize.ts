@@ -26,12 +26,18 @@ export interface Receipt {
  * that names its CI run (`invoke_id`) is identified by its content, so the CLI's own retries of
  * one report are one event; anything else gets a fresh id.
  */
-function identify(kind: string, input: { event_id?: string | undefined; invoke_id?: string | undefined }, receipt: Receipt): string {
+function identify(
+  kind: string,
+  input: { event_id?: string | undefined; invoke_id?: string | undefined },
+  receipt: Receipt
+): string {
   const { event_id, ...content } = input
   if (event_id && receipt.idempotencyKey && event_id !== receipt.idempotencyKey) {
-    throw new AppError('validation_failed', 'event_id and the Idempotency-Key header differ; send one of them', [
-      { field: 'event_id', message: 'differs from the Idempotency-Key header' },
-    ])
+    throw new AppError(
+      'validation_failed',
+      'event_id and the Idempotency-Key header differ; send one of them',
+      [{ field: 'event_id', message: 'differs from the Idempotency-Key header' }]
+    )
   }
   const key = event_id ?? receipt.idempotencyKey
   if (key) return key
@@ -63,8 +69,12 @@ export function buildEvent(input: BuildEventInput, receipt: Receipt): BuildEvent
   }
 }
 
-export function normalize(kind: ShiplogEvent['kind'], input: DeploymentEventInput | BuildEventInput, receipt: Receipt): ShiplogEvent {
+export function normalize(
+  kind: ShiplogEvent['kind'],
+  input: DeploymentEventInput | BuildEventInput,
+  receipt: Receipt
+): ShiplogEvent {
   return kind === 'deployment'
     ? deploymentEvent(input as DeploymentEventInput, receipt)
-    : buildEvent(input as BuildEventInput, receipt)
+    : buildEvent(input, receipt)
 }

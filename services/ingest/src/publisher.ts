@@ -28,7 +28,14 @@ const RETRY_AFTER_SECONDS = '5'
 export const unavailable = (message: string) =>
   new AppError('unavailable', message, undefined, { 'Retry-After': RETRY_AFTER_SECONDS })
 
-export function createPublisher({ nats, names, shas, log, maxInFlight, timeoutMs }: PublisherOptions) {
+export function createPublisher({
+  nats,
+  names,
+  shas,
+  log,
+  maxInFlight,
+  timeoutMs,
+}: PublisherOptions) {
   let inFlight = 0
   // A version's SHA never changes once claimed, so a claim seen once can be trusted forever.
   const claimed = new Map<string, string>()

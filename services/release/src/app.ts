@@ -37,7 +37,7 @@ export async function createReleaseService(deps: ReleaseServiceDeps) {
 
   const http = healthRoutes({
     nats: () => nats.isConnected(),
-    postgres: async () => (await sql`select 1 as ok`.then((r) => r.length === 1)),
+    postgres: async () => await sql`select 1 as ok`.then((r) => r.length === 1),
   })
 
   return {

@@ -23,7 +23,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: e.RELEASE_PORT,
     maxBatch: e.RELEASE_MAX_BATCH,
     maxAttempts: e.RELEASE_MAX_ATTEMPTS,
-    stream: { duplicateWindowMs: e.SHIPLOG_DEDUPE_WINDOW_SECONDS * 1000, maxBytes: e.SHIPLOG_STREAM_MAX_BYTES },
+    stream: {
+      duplicateWindowMs: e.SHIPLOG_DEDUPE_WINDOW_SECONDS * 1000,
+      maxBytes: e.SHIPLOG_STREAM_MAX_BYTES,
+    },
   }
 }
 export type ReleaseConfig = ReturnType<typeof loadConfig>

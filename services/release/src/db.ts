@@ -9,14 +9,23 @@ export type Sql = postgres.Sql
 /** Accepts both `sql` and a transaction's `tx` (postgres.js 3.4.9 types them apart, #1163). */
 export type Db = postgres.ISql
 
-export function connectPostgres(url: string, log: Logger, options: { max?: number; name?: string } = {}): Sql {
+export function connectPostgres(
+  url: string,
+  log: Logger,
+  options: { max?: number; name?: string } = {}
+): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     connection: { application_name: options.name ?? 'shiplog' },
     onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
     types: {
       // int8 values here (stream sequences, revs, counts) stay far below 2^53: read them as numbers
-      int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+      int8: {
+        to: 20,
+        from: [20],
+        serialize: (x: number) => String(x),
+        parse: (x: string) => Number(x),
+      },
     },
   })
 }

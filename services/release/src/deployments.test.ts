@@ -6,7 +6,11 @@ import { applyEvent, type DeploymentState, type SequencedEvent } from './deploym
 const ids = { id: 'd1', product_id: 'p', version_id: 'v', environment_id: 'e' }
 let seq = 0
 
-function ev(status: Status, times: { started_at?: string; completed_at?: string; received?: string } = {}, extra = {}): SequencedEvent {
+function ev(
+  status: Status,
+  times: { started_at?: string; completed_at?: string; received?: string } = {},
+  extra = {}
+): SequencedEvent {
   seq++
   return {
     seq,
@@ -31,7 +35,9 @@ const fold = (events: SequencedEvent[]) =>
 
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs]
-  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
+  return xs.flatMap((x, i) =>
+    permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])
+  )
 }
 
 describe('applyEvent', () => {
@@ -57,7 +63,9 @@ describe('applyEvent', () => {
 
   it('lets a later stage win at the same instant', () => {
     const t = '2026-01-01T10:00:00Z'
-    expect(fold([ev('completed', { completed_at: t }), ev('started', { started_at: t })]).status).toBe('completed')
+    expect(
+      fold([ev('completed', { completed_at: t }), ev('started', { started_at: t })]).status
+    ).toBe('completed')
   })
 
   it('ranks events without their own time by arrival', () => {
@@ -80,7 +88,11 @@ describe('applyEvent', () => {
   it('takes who and links from the newest event, and fills gaps from older ones', () => {
     const s = fold([
       ev('completed', { completed_at: '2026-01-01T10:05:00Z' }, { deployed_by: 'ci' }),
-      ev('started', { started_at: '2026-01-01T10:00:00Z' }, { deployed_by: 'alice', deploy_url: 'https://ci/1' }),
+      ev(
+        'started',
+        { started_at: '2026-01-01T10:00:00Z' },
+        { deployed_by: 'alice', deploy_url: 'https://ci/1' }
+      ),
     ])
     expect(s.deployed_by).toBe('ci')
     expect(s.deploy_url).toBe('https://ci/1')
@@ -97,11 +109,23 @@ describe('applyEvent', () => {
     const outcomes = new Set(
       permutations(events).map((order) => {
         const s = fold(order)
-        return JSON.stringify([s.status, s.last_event_id, s.last_event_at, s.completed_at, s.started_at])
+        return JSON.stringify([
+          s.status,
+          s.last_event_id,
+          s.last_event_at,
+          s.completed_at,
+          s.started_at,
+        ])
       })
     )
     expect([...outcomes]).toEqual([
-      JSON.stringify(['failed', events[4]!.event.id, '2026-01-01T11:02:00.000Z', '2026-01-01T11:02:00.000Z', '2026-01-01T09:59:00.000Z']),
+      JSON.stringify([
+        'failed',
+        events[4]!.event.id,
+        '2026-01-01T11:02:00.000Z',
+        '2026-01-01T11:02:00.000Z',
+        '2026-01-01T09:59:00.000Z',
+      ]),
     ])
   })
 })

@@ -43,7 +43,13 @@ export interface SequencedEvent {
   event: DeploymentEvent
 }
 
-const STAGE: Record<Status, number> = { pending: 0, started: 1, completed: 2, failed: 2, aborted: 2 }
+const STAGE: Record<Status, number> = {
+  pending: 0,
+  started: 1,
+  completed: 2,
+  failed: 2,
+  aborted: 2,
+}
 
 type RankKey = readonly [time: string, stage: number, seq: number]
 
@@ -54,10 +60,19 @@ function compareRank(a: RankKey, b: RankKey): number {
   return a[2] - b[2]
 }
 
-const rankOfEvent = ({ seq, event }: SequencedEvent): RankKey => [eventTime(event), STAGE[event.status], seq]
-const rankOfState = (s: DeploymentState): RankKey => [s.last_event_at, STAGE[s.status], s.last_event_seq]
+const rankOfEvent = ({ seq, event }: SequencedEvent): RankKey => [
+  eventTime(event),
+  STAGE[event.status],
+  seq,
+]
+const rankOfState = (s: DeploymentState): RankKey => [
+  s.last_event_at,
+  STAGE[s.status],
+  s.last_event_seq,
+]
 
-const minTime = (a: string | null, b: string | null | undefined) => (!a ? (b ?? null) : !b || a <= b ? a : b)
+const minTime = (a: string | null, b: string | null | undefined) =>
+  !a ? (b ?? null) : !b || a <= b ? a : b
 
 /** Applies one event to a deployment's state (or starts it), following the ordering rule. */
 export function applyEvent(

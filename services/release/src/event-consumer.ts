@@ -46,10 +46,20 @@ interface Parsed extends IncomingEvent {
 }
 
 export function startEventConsumer(options: EventConsumerOptions): EventConsumer {
-  const { nats, names, sql, log, maxBatch = 500, maxAttempts = 5, retryBaseMs = 1000, after, onRecorded } = options
+  const {
+    nats,
+    names,
+    sql,
+    log,
+    maxBatch = 500,
+    maxAttempts = 5,
+    retryBaseMs = 1000,
+    after,
+    onRecorded,
+  } = options
   let stopped = false
   let inFlight = 0
-  let current: { close(): Promise<void | Error> } | undefined
+  let current: { close(): Promise<unknown> } | undefined
   let transientFailures = 0
 
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -123,7 +133,10 @@ export function startEventConsumer(options: EventConsumerOptions): EventConsumer
   async function retryLater(parsed: Parsed[], err: unknown) {
     transientFailures++
     const delay = backoff()
-    log.warn({ err: describe(err), messages: parsed.length, retryInMs: delay }, 'postgres unavailable; will retry')
+    log.warn(
+      { err: describe(err), messages: parsed.length, retryInMs: delay },
+      'postgres unavailable; will retry'
+    )
     for (const p of parsed) p.msg.nak(delay)
     await pause(delay)
   }
@@ -142,7 +155,10 @@ export function startEventConsumer(options: EventConsumerOptions): EventConsumer
     try {
       await insertDeadLetter(sql, msg, error)
       msg.term()
-      log.error({ seq: msg.seq, subject: msg.subject, deliveries: msg.info.deliveryCount, error }, 'dead-lettered')
+      log.error(
+        { seq: msg.seq, subject: msg.subject, deliveries: msg.info.deliveryCount, error },
+        'dead-lettered'
+      )
     } catch (err) {
       // could not even store it (Postgres away): keep it in the stream and try again later
       log.warn({ err: describe(err), seq: msg.seq }, 'dead-lettering failed; will retry')
@@ -165,7 +181,9 @@ export function startEventConsumer(options: EventConsumerOptions): EventConsumer
   }
 }
 
-function parse(msg: JsMsg): { success: true; data: ShiplogEvent } | { success: false; error: string } {
+function parse(
+  msg: JsMsg
+): { success: true; data: ShiplogEvent } | { success: false; error: string } {
   let json: unknown
   try {
     json = msg.json()

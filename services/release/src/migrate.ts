@@ -22,7 +22,9 @@ export async function migrate(sql: Sql, log: Logger): Promise<number[]> {
       name text not null,
       applied_at timestamptz not null default now()
     )`
-    const done = new Set((await tx<{ version: number }[]>`select version from schema_migration`).map((r) => r.version))
+    const done = new Set(
+      (await tx<{ version: number }[]>`select version from schema_migration`).map((r) => r.version)
+    )
     const applied: number[] = []
     for (const file of files) {
       const version = Number.parseInt(file, 10)

@@ -64,21 +64,30 @@ export async function recordEvents(
     const shas = await claimShas(tx, events)
     const conflicts = new Set(
       events
-        .filter((e) => e.event.scm_sha && shas.get(e.version_id) && shas.get(e.version_id) !== e.event.scm_sha)
+        .filter(
+          (e) =>
+            e.event.scm_sha && shas.get(e.version_id) && shas.get(e.version_id) !== e.event.scm_sha
+        )
         .map((e) => e.event.id)
     )
     const fresh = await insertEvents(tx, events, conflicts)
     const applied = events.filter((e) => fresh.has(e.event.id) && !conflicts.has(e.event.id))
 
-    const deployments = applied.filter((e): e is Resolved & { event: DeploymentEvent } => e.event.kind === 'deployment')
-    const builds = applied.filter((e): e is Resolved & { event: BuildEvent } => e.event.kind === 'build')
+    const deployments = applied.filter(
+      (e): e is Resolved & { event: DeploymentEvent } => e.event.kind === 'deployment'
+    )
+    const builds = applied.filter(
+      (e): e is Resolved & { event: BuildEvent } => e.event.kind === 'build'
+    )
     const cells = await applyDeployments(tx, deployments)
     await applyBuilds(tx, builds)
 
     const result: RecordResult = {
       stored: events.filter((e) => fresh.has(e.event.id)).map((e) => e.event.id),
       duplicates: events.filter((e) => !fresh.has(e.event.id)).map((e) => e.event.id),
-      conflicts: events.filter((e) => fresh.has(e.event.id) && conflicts.has(e.event.id)).map((e) => e.event.id),
+      conflicts: events
+        .filter((e) => fresh.has(e.event.id) && conflicts.has(e.event.id))
+        .map((e) => e.event.id),
       cells,
       deployments: unique(deployments.map((e) => deploymentIdOf(e))),
       versions: unique(applied.map((e) => e.version_id)),
@@ -115,14 +124,20 @@ const deploymentIdOf = (e: Resolved & { event: DeploymentEvent }) =>
 
 // Rows are inserted in id order so that two instances inserting the same names cannot deadlock.
 async function upsertCatalog(tx: Db, events: Resolved[]) {
-  const products = new Map(events.map((e) => [e.product_id, { id: e.product_id, name: e.event.product_name }]))
+  const products = new Map(
+    events.map((e) => [e.product_id, { id: e.product_id, name: e.event.product_name }])
+  )
   await tx`insert into product ${tx([...products.values()].sort(byId))} on conflict do nothing`
 
   const environments = new Map<string, { id: string; name: string; type: string }>()
   for (const e of events) {
     if (e.event.kind !== 'deployment' || !e.environment_id) continue
     const name = e.event.environment_name
-    environments.set(e.environment_id, { id: e.environment_id, name, type: inferEnvironmentType(name) })
+    environments.set(e.environment_id, {
+      id: e.environment_id,
+      name,
+      type: inferEnvironmentType(name),
+    })
   }
   if (environments.size) {
     await tx`insert into environment ${tx([...environments.values()].sort(byId))} on conflict do nothing`
@@ -135,7 +150,10 @@ async function upsertCatalog(tx: Db, events: Resolved[]) {
  * version now has.
  */
 async function claimShas(tx: Db, events: Resolved[]): Promise<Map<string, string | null>> {
-  const versions = new Map<string, { id: string; product_id: string; version: string; scm_sha: string | null }>()
+  const versions = new Map<
+    string,
+    { id: string; product_id: string; version: string; scm_sha: string | null }
+  >()
   for (const e of events) {
     const row = versions.get(e.version_id)
     if (!row) {
@@ -159,7 +177,11 @@ async function claimShas(tx: Db, events: Resolved[]): Promise<Map<string, string
   return new Map(stored.map((r) => [r.id, r.scm_sha]))
 }
 
-async function insertEvents(tx: Db, events: Resolved[], conflicts: Set<string>): Promise<Set<string>> {
+async function insertEvents(
+  tx: Db,
+  events: Resolved[],
+  conflicts: Set<string>
+): Promise<Set<string>> {
   const rows = events.map((e) => ({
     id: e.event.id,
     stream_seq: e.seq,
@@ -193,7 +215,9 @@ async function applyDeployments(
   const cells = new Map<string, Cell>()
   for (const e of events) {
     const key = `${e.product_id}:${e.environment_id}`
-    if (!cells.has(key)) cells.set(key, { product_id: e.product_id, environment_id: e.environment_id! })
+    if (!cells.has(key)) {
+      cells.set(key, { product_id: e.product_id, environment_id: e.environment_id! })
+    }
   }
   const cellList = [...cells.values()]
   await tx`
@@ -224,7 +248,10 @@ async function applyDeployments(
   }
   const rows = ids.sort().map((id) => {
     const state = states.get(id)!
-    return { ...state, extra_metadata: state.extra_metadata ? tx.json(state.extra_metadata as Json) : null }
+    return {
+      ...state,
+      extra_metadata: state.extra_metadata ? tx.json(state.extra_metadata as Json) : null,
+    }
   })
   await tx`
     insert into deployment ${tx(rows)}
@@ -244,7 +271,10 @@ async function applyDeployments(
  * deployments.ts), and the newest successful one. Recomputed from the deployment rows, so a
  * duplicate or replayed event cannot drift it.
  */
-export async function recomputeCells(tx: Db, cells: Cell[]): Promise<Array<Cell & { rev: number }>> {
+export async function recomputeCells(
+  tx: Db,
+  cells: Cell[]
+): Promise<Array<Cell & { rev: number }>> {
   if (!cells.length) return []
   return tx<Array<Cell & { rev: number }>>`
     insert into environment_state (product_id, environment_id, current_id, last_success_id, rev)
@@ -272,7 +302,9 @@ async function applyBuilds(tx: Db, events: Array<Resolved & { event: BuildEvent 
   const newest = new Map<string, Resolved & { event: BuildEvent }>()
   for (const e of events) {
     const prev = newest.get(e.version_id)
-    if (!prev || e.time > prev.time || (e.time === prev.time && e.seq > prev.seq)) newest.set(e.version_id, e)
+    if (!prev || e.time > prev.time || (e.time === prev.time && e.seq > prev.seq)) {
+      newest.set(e.version_id, e)
+    }
   }
   const rows = [...newest.values()]
     .sort((a, b) => (a.version_id < b.version_id ? -1 : 1))
@@ -321,7 +353,8 @@ async function applyBuilds(tx: Db, events: Array<Resolved & { event: BuildEvent 
     where v.id = b.id`
 }
 
-const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : (v as string | null))
+const iso = (v: unknown): string | null =>
+  v instanceof Date ? v.toISOString() : (v as string | null)
 
 function fromRow(row: DeploymentState): DeploymentState {
   return {
