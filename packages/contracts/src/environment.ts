@@ -47,3 +47,15 @@ export function inferEnvironmentType(name: string): EnvironmentType {
   }
   return 'dev'
 }
+
+/**
+ * Board column order: an explicit display_order first (lower is further left), otherwise by
+ * type (dev, test, staging, production), then by name.
+ */
+export function compareEnvironments(
+  a: { name: string; type: EnvironmentType; display_order: number | null },
+  b: { name: string; type: EnvironmentType; display_order: number | null }
+): number {
+  const key = (e: typeof a) => e.display_order ?? ENVIRONMENT_TYPE_RANK[e.type] * 1000
+  return key(a) - key(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+}

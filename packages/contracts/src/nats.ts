@@ -19,10 +19,11 @@ export function natsNames(namespace: string = DEFAULT_NAMESPACE) {
     eventSubject: (kind: 'deployment' | 'build') => `${namespace}.events.${kind}`,
     /** The release service's durable pull consumer on the event stream. */
     eventConsumer: 'release',
-    /** Committed changes, for gateways to fan out to browsers. */
-    updateStream: `${upper}_UPDATES`,
-    updateSubjects: `${namespace}.updates.>`,
-    updateSubject: (topic: string) => `${namespace}.updates.${topic}`,
+    /**
+     * Notes of committed changes, for gateways to fan out to browsers. Core NATS (at most once):
+     * a publisher or subscriber that may have missed notes asks every client to resync.
+     */
+    updateSubject: `${namespace}.updates`,
     /** Request-reply endpoints of the release service (the single writer of release data). */
     rpcSubject: (operation: string) => `${namespace}.rpc.${operation}`,
     rpcQueue: 'release',

@@ -29,6 +29,8 @@ export interface Nats {
   jsm: JetStreamManager
   /** False while the client is reconnecting: callers answer 503 at once instead of waiting. */
   isConnected(): boolean
+  /** Runs after every reconnect: whatever was published or sent meanwhile may be lost. */
+  onReconnect(listener: () => void): void
   /** Drains subscriptions and closes; safe to call twice. */
   close(): Promise<void>
 }
@@ -58,6 +60,7 @@ export async function connectNats({
     maxPingOut: 2,
   })
   let connected = true
+  const reconnectListeners: Array<() => void> = []
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
@@ -66,6 +69,7 @@ export async function connectNats({
       } else if (s.type === 'reconnect') {
         connected = true
         log.info({ server: s.server }, 'nats reconnected')
+        for (const listener of reconnectListeners) listener()
       } else if (s.type === 'error') {
         log.error({ err: s.error }, 'nats error')
       }
@@ -79,6 +83,7 @@ export async function connectNats({
     js,
     jsm,
     isConnected: () => connected && !nc.isClosed(),
+    onReconnect: (listener) => void reconnectListeners.push(listener),
     close: () =>
       (closing ??= nc.isClosed()
         ? Promise.resolve()
@@ -146,21 +151,6 @@ export function eventStreamConfig(
     max_bytes: opts.maxBytes,
     max_msg_size: 512 * 1024,
     duplicate_window: nanos(opts.duplicateWindowMs),
-    num_replicas: 1,
-  } satisfies Partial<StreamConfig> & { name: string }
-}
-
-/** Committed changes for the gateways; short-lived, they only bridge a gateway's reconnect. */
-export function updateStreamConfig(names: NatsNames) {
-  return {
-    name: names.updateStream,
-    subjects: [names.updateSubjects],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(15 * 60_000),
-    max_msgs: 100_000,
-    duplicate_window: nanos(60_000),
     num_replicas: 1,
   } satisfies Partial<StreamConfig> & { name: string }
 }

@@ -25,7 +25,6 @@ export function connectTestNats(name = 'test', url = inject('natsUrl')): Promise
 export async function dropNamespace(nats: Nats, names: NatsNames): Promise<void> {
   const streams = [
     names.eventStream,
-    names.updateStream,
     `KV_${names.tokenBucket}`,
     `KV_${names.versionBucket}`,
   ]

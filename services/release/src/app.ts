@@ -15,6 +15,9 @@ import {
 
 import type { Sql } from './db.ts'
 import { startEventConsumer, type EventConsumer } from './event-consumer.ts'
+import { afterEventsRecorded } from './releases.ts'
+import { serveRpc } from './rpc.ts'
+import { createUpdatePublisher } from './updates.ts'
 
 export interface ReleaseServiceDeps {
   sql: Sql
@@ -34,6 +37,8 @@ export async function createReleaseService(deps: ReleaseServiceDeps) {
   await ensureConsumer(nats.jsm, names.eventStream, eventConsumerConfig(names))
 
   let consumer: EventConsumer | undefined
+  let rpc: ReturnType<typeof serveRpc> | undefined
+  const updates = createUpdatePublisher(nats, names, log)
 
   const http = healthRoutes({
     nats: () => nats.isConnected(),
@@ -44,6 +49,15 @@ export async function createReleaseService(deps: ReleaseServiceDeps) {
     http,
     names,
     start() {
+      // this process may have died between a commit and its note: every client refetches
+      updates.resync()
+      rpc = serveRpc({
+        nats,
+        names,
+        sql,
+        log: log.child({ component: 'rpc' }),
+        onChanged: (changed) => updates.publish({ releases: changed.releases, resync: changed.resync ?? false }),
+      })
       consumer = startEventConsumer({
         nats,
         names,
@@ -52,10 +66,14 @@ export async function createReleaseService(deps: ReleaseServiceDeps) {
         maxBatch: deps.maxBatch,
         maxAttempts: deps.maxAttempts,
         ...(deps.retryBaseMs ? { retryBaseMs: deps.retryBaseMs } : {}),
+        after: afterEventsRecorded,
+        onRecorded: (r) =>
+          updates.publish({ cells: r.cells, deployments: r.deployments, releases: r.releases, events: r.stored }),
       })
     },
     /** Stops taking events and lets the ones in hand commit. */
     async stop() {
+      await rpc?.stop()
       await consumer?.stop()
     },
   }

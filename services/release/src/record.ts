@@ -37,14 +37,22 @@ export interface RecordResult {
   conflicts: string[]
   /** Board cells whose deployments changed, with their new revision. */
   cells: Array<Cell & { rev: number }>
+  /** Cells that did not exist before: a product deployed to an environment for the first time. */
+  newCells: Cell[]
   /** Deployments that changed. */
   deployments: string[]
   /** Versions whose deployments or build changed (their releases' progress must follow). */
   versions: string[]
+  /** Versions with a deployment that got past pending: their draft releases are under way. */
+  startedVersions: string[]
+  /** Releases recomputed in the same transaction (by the `after` hook), with their new revision. */
+  releases: Array<{ id: string; rev: number }>
 }
 
-/** Hook for work that must commit with the events (release progress; see releases issue). */
-export type AfterRecord = (tx: Db, result: RecordResult) => Promise<void>
+/** Work that must commit with the events (release progress); returns the releases it changed. */
+export type AfterRecord = (tx: Db, result: RecordResult) => Promise<Array<{ id: string; rev: number }>>
+
+type RecomputedCell = Cell & { rev: number; inserted: boolean }
 
 interface Resolved extends IncomingEvent {
   product_id: string
@@ -88,11 +96,14 @@ export async function recordEvents(
       conflicts: events
         .filter((e) => fresh.has(e.event.id) && conflicts.has(e.event.id))
         .map((e) => e.event.id),
-      cells,
+      cells: cells.map(({ product_id, environment_id, rev }) => ({ product_id, environment_id, rev })),
+      newCells: cells.filter((c) => c.inserted).map(({ product_id, environment_id }) => ({ product_id, environment_id })),
       deployments: unique(deployments.map((e) => deploymentIdOf(e))),
       versions: unique(applied.map((e) => e.version_id)),
+      startedVersions: unique(deployments.filter((e) => e.event.status !== 'pending').map((e) => e.version_id)),
+      releases: [],
     }
-    if (after) await after(tx, result)
+    if (after) result.releases = await after(tx, result)
     return result
   })
 }
@@ -210,7 +221,7 @@ async function insertEvents(
 async function applyDeployments(
   tx: Db,
   events: Array<Resolved & { event: DeploymentEvent }>
-): Promise<RecordResult['cells']> {
+): Promise<RecomputedCell[]> {
   if (!events.length) return []
   const cells = new Map<string, Cell>()
   for (const e of events) {
@@ -274,9 +285,9 @@ async function applyDeployments(
 export async function recomputeCells(
   tx: Db,
   cells: Cell[]
-): Promise<Array<Cell & { rev: number }>> {
+): Promise<RecomputedCell[]> {
   if (!cells.length) return []
-  return tx<Array<Cell & { rev: number }>>`
+  return tx<RecomputedCell[]>`
     insert into environment_state (product_id, environment_id, current_id, last_success_id, rev)
     select c.product_id, c.environment_id,
       (select d.id from deployment d
@@ -293,7 +304,7 @@ export async function recomputeCells(
     on conflict (product_id, environment_id) do update set
       current_id = excluded.current_id, last_success_id = excluded.last_success_id,
       rev = excluded.rev, updated_at = now()
-    returning product_id, environment_id, rev`
+    returning product_id, environment_id, rev, (xmax = 0) as inserted`
 }
 
 /** A version's build status follows its newest build event (by own time); older ones only fill gaps. */

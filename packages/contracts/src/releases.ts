@@ -1,0 +1,186 @@
+/**
+ * Releases: one version per product that should reach production together (the seed's model).
+ * Shiplog tracks a release's progress; it never deploys anything.
+ */
+import { z } from 'zod'
+
+import { Metadata } from './events.ts'
+
+export const ReleaseStatus = {
+  draft: 'draft',
+  in_progress: 'in_progress',
+  completed: 'completed',
+  cancelled: 'cancelled',
+} as const
+export type ReleaseStatus = (typeof ReleaseStatus)[keyof typeof ReleaseStatus]
+export const RELEASE_STATUSES = Object.values(ReleaseStatus)
+
+/**
+ * The lifecycle: draft → in_progress → completed, and cancelled from draft or in_progress.
+ * completed and cancelled are final. A release leaves draft by itself when a deployment of one
+ * of its versions starts; only a person marks it completed.
+ */
+export const RELEASE_TRANSITIONS: Record<ReleaseStatus, readonly ReleaseStatus[]> = {
+  draft: ['in_progress', 'cancelled'],
+  in_progress: ['completed', 'cancelled'],
+  completed: [],
+  cancelled: [],
+}
+
+export const isFinal = (status: ReleaseStatus): boolean => RELEASE_TRANSITIONS[status].length === 0
+
+export const canTransition = (from: ReleaseStatus, to: ReleaseStatus): boolean =>
+  RELEASE_TRANSITIONS[from].includes(to)
+
+const Name = z
+  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .max(200, { error: 'must be at most 200 characters' })
+const Description = z.string().max(10_000, { error: 'must be at most 10,000 characters' })
+
+export const CreateRelease = z.strictObject({
+  name: Name,
+  description: Description.nullish(),
+  status: z
+    .enum(['draft', 'in_progress'], { error: 'a new release is draft (default) or in_progress' })
+    .default('draft'),
+  extra_metadata: Metadata.nullish(),
+})
+export type CreateRelease = z.output<typeof CreateRelease>
+
+export const UpdateRelease = z
+  .strictObject({
+    name: Name.optional(),
+    description: Description.nullable().optional(),
+    status: z.enum(RELEASE_STATUSES).optional(),
+    extra_metadata: Metadata.nullable().optional(),
+  })
+  .refine((u) => Object.values(u).some((v) => v !== undefined), {
+    error: 'send at least one of name, description, status, extra_metadata',
+  })
+export type UpdateRelease = z.output<typeof UpdateRelease>
+
+/** A version is named by its id, or by its product and version string. */
+export const AddReleaseVersion = z.union(
+  [
+    z.strictObject({ version_id: z.uuid({ error: 'must be a version id (UUID)' }) }),
+    z.strictObject({
+      product_name: z.string().min(1).max(255),
+      version: z.string().min(1).max(255),
+    }),
+  ],
+  { error: 'send {"version_id"} or {"product_name","version"}' }
+)
+export type AddReleaseVersion = z.output<typeof AddReleaseVersion>
+
+/** A cell of the progress matrix, drawn ✅ deployed, ❌ not deployed, 🔴 failed, 🟡 in progress. */
+export const CellState = {
+  deployed: 'deployed',
+  failed: 'failed',
+  in_progress: 'in_progress',
+  not_deployed: 'not_deployed',
+} as const
+export type CellState = (typeof CellState)[keyof typeof CellState]
+export const CELL_STATES = Object.values(CellState)
+
+export const ProgressCell = z.object({
+  environment_id: z.string(),
+  state: z.enum(CELL_STATES),
+  /** The deployment's own status (an aborted deployment is not_deployed). */
+  status: z.string().nullable(),
+  deployment_id: z.string().nullable(),
+  at: z.string().nullable(),
+  deployed_by: z.string().nullable(),
+})
+export type ProgressCell = z.infer<typeof ProgressCell>
+
+export const ProgressRow = z.object({
+  product_id: z.string(),
+  product_name: z.string(),
+  version_id: z.string(),
+  version: z.string(),
+  /** Deployed in every production-type environment its product runs in (and at least one). */
+  in_production: z.boolean(),
+  cells: z.array(ProgressCell),
+})
+export type ProgressRow = z.infer<typeof ProgressRow>
+
+export const ProgressEnvironment = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  /** How many of the release's versions are deployed here. */
+  deployed: z.number().int(),
+  failed: z.number().int(),
+  in_progress: z.number().int(),
+})
+
+export const Progress = z.object({
+  environments: z.array(ProgressEnvironment),
+  rows: z.array(ProgressRow),
+  production: z.object({
+    /** Versions that have reached production. */
+    reached: z.number().int(),
+    total: z.number().int(),
+    fraction: z.number(),
+    all: z.boolean(),
+  }),
+})
+export type Progress = z.infer<typeof Progress>
+
+export const ReleaseVersion = z.object({
+  version_id: z.string(),
+  product_id: z.string(),
+  product_name: z.string(),
+  version: z.string(),
+  scm_sha: z.string().nullable(),
+  added_at: z.string(),
+  added_by: z.string().nullable(),
+})
+export type ReleaseVersion = z.infer<typeof ReleaseVersion>
+
+export const Release = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  status: z.enum(RELEASE_STATUSES),
+  extra_metadata: z.record(z.string(), z.unknown()),
+  created_at: z.string(),
+  updated_at: z.string(),
+  created_by: z.string().nullable(),
+  versions_count: z.number().int(),
+  production: Progress.shape.production,
+  /** Increases with every change; a client keeps the copy with the highest rev. */
+  rev: z.number().int(),
+})
+export type Release = z.infer<typeof Release>
+
+export const ReleaseDetail = Release.extend({
+  versions: z.array(ReleaseVersion),
+  progress: Progress,
+})
+export type ReleaseDetail = z.infer<typeof ReleaseDetail>
+
+export const HistoryAction = {
+  created: 'created',
+  edited: 'edited',
+  status_changed: 'status_changed',
+  version_added: 'version_added',
+  version_removed: 'version_removed',
+} as const
+export type HistoryAction = (typeof HistoryAction)[keyof typeof HistoryAction]
+
+export const HistoryEntry = z.object({
+  id: z.number().int(),
+  release_id: z.string(),
+  at: z.string(),
+  /** The token's name, or "shiplog" for changes Shiplog made by itself. */
+  actor: z.string(),
+  action: z.enum(Object.values(HistoryAction) as [HistoryAction, ...HistoryAction[]]),
+  changes: z.record(z.string(), z.unknown()),
+})
+export type HistoryEntry = z.infer<typeof HistoryEntry>
+
+/** The actor recorded for what Shiplog does by itself. */
+export const SYSTEM_ACTOR = 'shiplog'
