@@ -6,6 +6,9 @@ import { natsNames, type NatsNames } from '@shiplog/contracts'
 import { createIngestApp } from '@shiplog/ingest/app'
 import { createPublisher } from '@shiplog/ingest/publisher'
 import { TokenStore, ensureStream, eventStreamConfig, openKv, type Nats } from '@shiplog/kit'
+import { createGatewayApp } from '@shiplog/gateway/app'
+import { createReleaseRpc } from '@shiplog/gateway/rpc-client'
+import { connectPostgres as connectGatewayPostgres } from '@shiplog/gateway/db'
 import { createReleaseService } from '@shiplog/release/app'
 import { connectPostgres, type Sql } from '@shiplog/release/db'
 import { migrate } from '@shiplog/release/migrate'
@@ -30,7 +33,11 @@ export interface PipelineOptions {
   ingestNatsUrl?: string
   /** Start with no release service (a test starts them itself). */
   startReleases?: boolean
+  /** Let anonymous clients read the gateway. */
+  publicRead?: boolean
 }
+
+export type Role = 'admin' | 'writer' | 'reader' | 'ingest'
 
 export interface Pipeline {
   sql: Sql
@@ -40,6 +47,15 @@ export interface Pipeline {
   token: string
   tokens: TokenStore
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
+  /** Calls the gateway's API (paths under /api/v1) as one of the test's tokens. */
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    as?: Role | null
+  ): Promise<{ status: number; body: any; headers: Headers }>
+  gateway: ReturnType<typeof createGatewayApp>
+  secrets: Record<Role, string>
   startRelease(): Promise<{ stop(): Promise<void> }>
   streamMessages(): Promise<number>
   stop(): Promise<void>
@@ -77,6 +93,28 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     log,
     limits: { bodyBytes: 256 * 1024, batchBytes: 16 * 1024 * 1024 },
     readiness: { nats: () => nats.isConnected() },
+  })
+
+  const secrets = {} as Record<Role, string>
+  const scopes = {
+    admin: ['admin'],
+    writer: ['write'],
+    reader: ['read'],
+    ingest: ['ingest'],
+  } as const
+  for (const role of Object.keys(scopes) as Role[]) {
+    secrets[role] = (
+      await tokens.create({ name: `${role}-token`, scopes: [...scopes[role]], createdBy: null })
+    ).secret
+  }
+  const gatewaySql = connectGatewayPostgres(db.url, log)
+  const gateway = createGatewayApp({
+    sql: gatewaySql,
+    rpc: createReleaseRpc(admin, names, log, 5000),
+    tokens,
+    log,
+    publicRead: options.publicRead ?? false,
+    readiness: { nats: () => admin.isConnected() },
   })
 
   const stops: Array<() => Promise<void>> = []
@@ -126,6 +164,22 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
           typeof body === 'string' || body instanceof ReadableStream ? body : JSON.stringify(body),
         duplex: 'half',
       }),
+    gateway,
+    secrets,
+    async api(method, path, body, as = 'admin') {
+      const headers: Record<string, string> = {}
+      if (as) headers.authorization = `Bearer ${secrets[as]}`
+      if (body !== undefined) headers['content-type'] = 'application/json'
+      const res = await gateway.request(`/api/v1${path}`, {
+        method,
+        headers,
+        ...(body !== undefined
+          ? { body: typeof body === 'string' ? body : JSON.stringify(body) }
+          : {}),
+      })
+      const text = await res.text()
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
+    },
     streamMessages: async () => (await admin.jsm.streams.info(names.eventStream)).state.last_seq,
     async stop() {
       await Promise.all(stops.map((s) => s()))
@@ -134,6 +188,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       if (nats !== admin) await nats.close()
       await admin.close()
       await sql.end({ timeout: 1 })
+      await gatewaySql.end({ timeout: 1 })
       await db.drop()
     },
   }

@@ -54,6 +54,7 @@ describe('two writers of one board cell', () => {
       [{ seq: 2, event: event('e2', '2.0.0', 'completed', '2026-05-01T12:00:00Z') }],
       async () => {
         await held
+        return []
       }
     )
     await sleep(200)

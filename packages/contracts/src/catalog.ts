@@ -21,7 +21,9 @@ export type Environment = z.infer<typeof Environment>
 
 export const UpdateEnvironment = z
   .strictObject({
-    type: z.enum(ENVIRONMENT_TYPES, { error: `must be one of ${ENVIRONMENT_TYPES.join(', ')}` }).optional(),
+    type: z
+      .enum(ENVIRONMENT_TYPES, { error: `must be one of ${ENVIRONMENT_TYPES.join(', ')}` })
+      .optional(),
     display_order: z.number().int().min(-1_000_000).max(1_000_000).nullable().optional(),
   })
   .refine((u) => u.type !== undefined || u.display_order !== undefined, {

@@ -23,7 +23,10 @@ export type RpcRequest<O extends RpcOperation> = z.input<(typeof RpcRequests)[O]
 export const RPC_OPERATIONS = Object.keys(RpcRequests) as RpcOperation[]
 
 /** Every operation answers the id of what it changed, or an error in the API's one shape. */
-export const RpcReply = z.union([z.object({ ok: z.literal(true), id: z.string() }), z.object({ ok: z.literal(false) }).extend(ErrorBody.shape)])
+export const RpcReply = z.union([
+  z.object({ ok: z.literal(true), id: z.string() }),
+  z.object({ ok: z.literal(false) }).extend(ErrorBody.shape),
+])
 export type RpcReply = z.infer<typeof RpcReply>
 
 export const rpcError = (code: ErrorCode, message: string, details?: FieldIssue[]): RpcReply => ({

@@ -73,7 +73,9 @@ export function errorHandler(log: Logger): ErrorHandler<AppEnv> {
           ? 'payload_too_large'
           : err.status === 415
             ? 'unsupported_media_type'
-            : 'bad_request'
+            : /json/i.test(err.message)
+              ? 'invalid_json'
+              : 'bad_request'
       return errorResponse(c, new AppError(code, err.message || 'bad request'))
     }
     log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error')

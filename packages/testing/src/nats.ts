@@ -23,11 +23,7 @@ export function connectTestNats(name = 'test', url = inject('natsUrl')): Promise
 
 /** Deletes every stream and bucket of a namespace. */
 export async function dropNamespace(nats: Nats, names: NatsNames): Promise<void> {
-  const streams = [
-    names.eventStream,
-    `KV_${names.tokenBucket}`,
-    `KV_${names.versionBucket}`,
-  ]
+  const streams = [names.eventStream, `KV_${names.tokenBucket}`, `KV_${names.versionBucket}`]
   for (const stream of streams) {
     await nats.jsm.streams.delete(stream).catch(() => undefined)
   }

@@ -56,7 +56,8 @@ export async function createReleaseService(deps: ReleaseServiceDeps) {
         names,
         sql,
         log: log.child({ component: 'rpc' }),
-        onChanged: (changed) => updates.publish({ releases: changed.releases, resync: changed.resync ?? false }),
+        onChanged: (changed) =>
+          updates.publish({ releases: changed.releases, resync: changed.resync ?? false }),
       })
       consumer = startEventConsumer({
         nats,
@@ -68,7 +69,12 @@ export async function createReleaseService(deps: ReleaseServiceDeps) {
         ...(deps.retryBaseMs ? { retryBaseMs: deps.retryBaseMs } : {}),
         after: afterEventsRecorded,
         onRecorded: (r) =>
-          updates.publish({ cells: r.cells, deployments: r.deployments, releases: r.releases, events: r.stored }),
+          updates.publish({
+            cells: r.cells,
+            deployments: r.deployments,
+            releases: r.releases,
+            events: r.stored,
+          }),
       })
     },
     /** Stops taking events and lets the ones in hand commit. */

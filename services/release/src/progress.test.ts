@@ -13,7 +13,11 @@ const versions = [
   { version_id: 'u', version: '1.2.3', product_id: 'user', product_name: 'user-service' },
   { version_id: 'p', version: '4.5.6', product_id: 'pay', product_name: 'payment-api' },
 ]
-const d = (version_id: string, environment_id: string, status: 'completed' | 'failed' | 'started' | 'pending' | 'aborted') => ({
+const d = (
+  version_id: string,
+  environment_id: string,
+  status: 'completed' | 'failed' | 'started' | 'pending' | 'aborted'
+) => ({
   id: `${version_id}@${environment_id}`,
   version_id,
   environment_id,
@@ -30,7 +34,12 @@ describe('computeProgress', () => {
       versions,
       environments,
       productEnvironments: [...everywhere('user'), ...everywhere('pay')],
-      deployments: [d('u', 'dev', 'completed'), d('u', 'staging', 'failed'), d('p', 'dev', 'started'), d('p', 'staging', 'aborted')],
+      deployments: [
+        d('u', 'dev', 'completed'),
+        d('u', 'staging', 'failed'),
+        d('p', 'dev', 'started'),
+        d('p', 'staging', 'aborted'),
+      ],
     })
     expect(p.environments.map((e) => e.id)).toEqual(['dev', 'staging', 'prod-eu', 'prod-us'])
     expect(p.rows.map((r) => [r.product_name, r.cells.map((c) => c.state)])).toEqual([
@@ -43,17 +52,35 @@ describe('computeProgress', () => {
       [0, 0, 0],
       [0, 0, 0],
     ])
-    expect(p.rows[1]!.cells[0]).toMatchObject({ status: 'completed', deployed_by: 'ci', deployment_id: 'u@dev' })
+    expect(p.rows[1]!.cells[0]).toMatchObject({
+      status: 'completed',
+      deployed_by: 'ci',
+      deployment_id: 'u@dev',
+    })
   })
 
   it('counts a version in production once it runs in every production environment of its product', () => {
-    const base = { versions, environments, productEnvironments: [...everywhere('user'), { product_id: 'pay', environment_id: 'prod-us' }] }
-    const half = computeProgress({ ...base, deployments: [d('u', 'prod-eu', 'completed'), d('p', 'prod-us', 'completed')] })
+    const base = {
+      versions,
+      environments,
+      productEnvironments: [
+        ...everywhere('user'),
+        { product_id: 'pay', environment_id: 'prod-us' },
+      ],
+    }
+    const half = computeProgress({
+      ...base,
+      deployments: [d('u', 'prod-eu', 'completed'), d('p', 'prod-us', 'completed')],
+    })
     expect(half.production).toEqual({ reached: 1, total: 2, fraction: 0.5, all: false })
     expect(half.rows.find((r) => r.version_id === 'p')!.in_production).toBe(true)
     const all = computeProgress({
       ...base,
-      deployments: [d('u', 'prod-eu', 'completed'), d('u', 'prod-us', 'completed'), d('p', 'prod-us', 'completed')],
+      deployments: [
+        d('u', 'prod-eu', 'completed'),
+        d('u', 'prod-us', 'completed'),
+        d('p', 'prod-us', 'completed'),
+      ],
     })
     expect(all.production).toEqual({ reached: 2, total: 2, fraction: 1, all: true })
   })
@@ -69,7 +96,9 @@ describe('computeProgress', () => {
   })
 
   it('is empty for a release without versions', () => {
-    expect(computeProgress({ versions: [], environments, productEnvironments: [], deployments: [] })).toEqual({
+    expect(
+      computeProgress({ versions: [], environments, productEnvironments: [], deployments: [] })
+    ).toEqual({
       environments: [],
       rows: [],
       production: { reached: 0, total: 0, fraction: 0, all: false },

@@ -14,7 +14,12 @@ import {
 } from '@shiplog/contracts'
 
 export interface ProgressInput {
-  versions: ReadonlyArray<{ version_id: string; version: string; product_id: string; product_name: string }>
+  versions: ReadonlyArray<{
+    version_id: string
+    version: string
+    product_id: string
+    product_name: string
+  }>
   deployments: ReadonlyArray<{
     id: string
     version_id: string
@@ -23,7 +28,12 @@ export interface ProgressInput {
     last_event_at: string
     deployed_by: string | null
   }>
-  environments: ReadonlyArray<{ id: string; name: string; type: EnvironmentType; display_order: number | null }>
+  environments: ReadonlyArray<{
+    id: string
+    name: string
+    type: EnvironmentType
+    display_order: number | null
+  }>
   /** The board's cells of the release's products: where each product runs. */
   productEnvironments: ReadonlyArray<{ product_id: string; environment_id: string }>
 }
@@ -50,7 +60,9 @@ export function computeProgress(input: ProgressInput): Progress {
   const columns = input.environments.filter((e) => used.has(e.id)).sort(compareEnvironments)
 
   const rows = [...input.versions]
-    .sort((a, b) => (a.product_name < b.product_name ? -1 : a.product_name > b.product_name ? 1 : 0))
+    .sort((a, b) =>
+      a.product_name < b.product_name ? -1 : a.product_name > b.product_name ? 1 : 0
+    )
     .map((v) => {
       const cells: ProgressCell[] = columns.map((env) => {
         const d = byCell.get(`${v.version_id}/${env.id}`)
@@ -63,7 +75,9 @@ export function computeProgress(input: ProgressInput): Progress {
           deployed_by: d?.deployed_by ?? null,
         }
       })
-      const production = columns.filter((env) => env.type === 'production' && runsIn.get(v.product_id)?.has(env.id))
+      const production = columns.filter(
+        (env) => env.type === 'production' && runsIn.get(v.product_id)?.has(env.id)
+      )
       const inProduction =
         production.length > 0 &&
         production.every((env) => byCell.get(`${v.version_id}/${env.id}`)?.status === 'completed')

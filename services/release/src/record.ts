@@ -50,7 +50,10 @@ export interface RecordResult {
 }
 
 /** Work that must commit with the events (release progress); returns the releases it changed. */
-export type AfterRecord = (tx: Db, result: RecordResult) => Promise<Array<{ id: string; rev: number }>>
+export type AfterRecord = (
+  tx: Db,
+  result: RecordResult
+) => Promise<Array<{ id: string; rev: number }>>
 
 type RecomputedCell = Cell & { rev: number; inserted: boolean }
 
@@ -96,11 +99,19 @@ export async function recordEvents(
       conflicts: events
         .filter((e) => fresh.has(e.event.id) && conflicts.has(e.event.id))
         .map((e) => e.event.id),
-      cells: cells.map(({ product_id, environment_id, rev }) => ({ product_id, environment_id, rev })),
-      newCells: cells.filter((c) => c.inserted).map(({ product_id, environment_id }) => ({ product_id, environment_id })),
+      cells: cells.map(({ product_id, environment_id, rev }) => ({
+        product_id,
+        environment_id,
+        rev,
+      })),
+      newCells: cells
+        .filter((c) => c.inserted)
+        .map(({ product_id, environment_id }) => ({ product_id, environment_id })),
       deployments: unique(deployments.map((e) => deploymentIdOf(e))),
       versions: unique(applied.map((e) => e.version_id)),
-      startedVersions: unique(deployments.filter((e) => e.event.status !== 'pending').map((e) => e.version_id)),
+      startedVersions: unique(
+        deployments.filter((e) => e.event.status !== 'pending').map((e) => e.version_id)
+      ),
       releases: [],
     }
     if (after) result.releases = await after(tx, result)
@@ -282,10 +293,7 @@ async function applyDeployments(
  * deployments.ts), and the newest successful one. Recomputed from the deployment rows, so a
  * duplicate or replayed event cannot drift it.
  */
-export async function recomputeCells(
-  tx: Db,
-  cells: Cell[]
-): Promise<RecomputedCell[]> {
+export async function recomputeCells(tx: Db, cells: Cell[]): Promise<RecomputedCell[]> {
   if (!cells.length) return []
   return tx<RecomputedCell[]>`
     insert into environment_state (product_id, environment_id, current_id, last_success_id, rev)

@@ -56,7 +56,13 @@ interface ReleaseRow {
   extra_metadata: Record<string, unknown>
 }
 
-async function history(tx: Db, releaseId: string, actor: string, action: HistoryAction, changes: object) {
+async function history(
+  tx: Db,
+  releaseId: string,
+  actor: string,
+  action: HistoryAction,
+  changes: object
+) {
   await tx`insert into release_history (release_id, actor, action, changes)
            values (${releaseId}, ${actor}, ${action}, ${tx.json(changes as Json)})`
 }
@@ -67,12 +73,19 @@ async function lockForChange(tx: Db, id: string): Promise<ReleaseRow> {
     select id, name, description, status, extra_metadata from release where id = ${id}::uuid for update`
   if (!row) throw new RuleError('not_found', `no release ${id}`)
   if (isFinal(row.status)) {
-    throw new RuleError('release_is_final', `release "${row.name}" is ${row.status}; a ${row.status} release cannot change`)
+    throw new RuleError(
+      'release_is_final',
+      `release "${row.name}" is ${row.status}; a ${row.status} release cannot change`
+    )
   }
   return row
 }
 
-export async function createRelease(sql: Sql, actor: string, input: CreateRelease): Promise<Changed> {
+export async function createRelease(
+  sql: Sql,
+  actor: string,
+  input: CreateRelease
+): Promise<Changed> {
   return sql.begin(async (tx) => {
     const id = newId()
     await tx`
@@ -84,10 +97,19 @@ export async function createRelease(sql: Sql, actor: string, input: CreateReleas
   })
 }
 
-export async function updateRelease(sql: Sql, actor: string, id: string, patch: UpdateRelease): Promise<Changed> {
+export async function updateRelease(
+  sql: Sql,
+  actor: string,
+  id: string,
+  patch: UpdateRelease
+): Promise<Changed> {
   return sql.begin(async (tx) => {
     const row = await lockForChange(tx, id)
-    if (patch.status !== undefined && patch.status !== row.status && !canTransition(row.status, patch.status)) {
+    if (
+      patch.status !== undefined &&
+      patch.status !== row.status &&
+      !canTransition(row.status, patch.status)
+    ) {
       throw new RuleError(
         'invalid_status_transition',
         `a release cannot go from ${row.status} to ${patch.status}` +
@@ -98,7 +120,12 @@ export async function updateRelease(sql: Sql, actor: string, id: string, patch: 
     const edits: Record<string, { from: unknown; to: unknown }> = {}
     const next = { ...row }
     for (const field of ['name', 'description', 'extra_metadata'] as const) {
-      const value = field === 'extra_metadata' ? (patch.extra_metadata === null ? {} : patch.extra_metadata) : patch[field]
+      const value =
+        field === 'extra_metadata'
+          ? patch.extra_metadata === null
+            ? {}
+            : patch.extra_metadata
+          : patch[field]
       if (value === undefined || JSON.stringify(value) === JSON.stringify(row[field])) continue
       edits[field] = { from: row[field], to: value }
       Object.assign(next, { [field]: value })
@@ -111,21 +138,37 @@ export async function updateRelease(sql: Sql, actor: string, id: string, patch: 
         updated_at = now()
       where id = ${id}`
     if (Object.keys(edits).length) await history(tx, id, actor, 'edited', edits)
-    if (statusChanged) await history(tx, id, actor, 'status_changed', { from: row.status, to: patch.status })
+    if (statusChanged) {
+      await history(tx, id, actor, 'status_changed', { from: row.status, to: patch.status })
+    }
     return { id, releases: await recomputeReleases(tx, [id]) }
   })
 }
 
-export async function addVersion(sql: Sql, actor: string, id: string, named: AddReleaseVersion): Promise<Changed> {
+export async function addVersion(
+  sql: Sql,
+  actor: string,
+  id: string,
+  named: AddReleaseVersion
+): Promise<Changed> {
   return sql.begin(async (tx) => {
     const release = await lockForChange(tx, id)
-    const wanted = 'version_id' in named ? named.version_id : deriveVersionId(named.product_name, named.version)
-    const [version] = await tx<{ id: string; product_id: string; product_name: string; version: string }[]>`
+    const wanted =
+      'version_id' in named ? named.version_id : deriveVersionId(named.product_name, named.version)
+    const [version] = await tx<
+      { id: string; product_id: string; product_name: string; version: string }[]
+    >`
       select v.id, v.product_id, p.name as product_name, v.version
       from version v join product p on p.id = v.product_id where v.id = ${wanted}::uuid`
     if (!version) {
-      const what = 'version_id' in named ? `version ${named.version_id}` : `version ${named.version} of ${named.product_name}`
-      throw new RuleError('not_found', `no ${what}: a version exists once a build or deployment event has named it`)
+      const what =
+        'version_id' in named
+          ? `version ${named.version_id}`
+          : `version ${named.version} of ${named.product_name}`
+      throw new RuleError(
+        'not_found',
+        `no ${what}: a version exists once a build or deployment event has named it`
+      )
     }
     const [present] = await tx<{ version_id: string; version: string }[]>`
       select rv.version_id, v.version from release_version rv join version v on v.id = rv.version_id
@@ -136,7 +179,10 @@ export async function addVersion(sql: Sql, actor: string, id: string, named: Add
           ? `${version.product_name} ${version.version} is already in release "${release.name}"`
           : `release "${release.name}" already has ${version.product_name} ${present.version}; a release holds one version per product (remove ${present.version} first)`
       throw new RuleError('version_already_in_release', message, [
-        { field: 'version_id', message: `${version.product_name} is already in the release at ${present.version}` },
+        {
+          field: 'version_id',
+          message: `${version.product_name} is already in the release at ${present.version}`,
+        },
       ])
     }
     await tx`insert into release_version (release_id, version_id, product_id, added_by)
@@ -151,7 +197,12 @@ export async function addVersion(sql: Sql, actor: string, id: string, named: Add
   })
 }
 
-export async function removeVersion(sql: Sql, actor: string, id: string, versionId: string): Promise<Changed> {
+export async function removeVersion(
+  sql: Sql,
+  actor: string,
+  id: string,
+  versionId: string
+): Promise<Changed> {
   return sql.begin(async (tx) => {
     const release = await lockForChange(tx, id)
     const [removed] = await tx<{ product_name: string; version: string }[]>`
@@ -160,7 +211,9 @@ export async function removeVersion(sql: Sql, actor: string, id: string, version
       )
       select p.name as product_name, v.version from gone
       join version v on v.id = gone.version_id join product p on p.id = v.product_id`
-    if (!removed) throw new RuleError('not_found', `version ${versionId} is not in release "${release.name}"`)
+    if (!removed) {
+      throw new RuleError('not_found', `version ${versionId} is not in release "${release.name}"`)
+    }
     await tx`update release set updated_at = now() where id = ${id}`
     await history(tx, id, actor, 'version_removed', { version_id: versionId, ...removed })
     return { id, releases: await recomputeReleases(tx, [id]) }
@@ -168,7 +221,11 @@ export async function removeVersion(sql: Sql, actor: string, id: string, version
 }
 
 /** An environment's type decides what counts as production; its order, the matrix's columns. */
-export async function updateEnvironment(sql: Sql, id: string, patch: UpdateEnvironment): Promise<Changed> {
+export async function updateEnvironment(
+  sql: Sql,
+  id: string,
+  patch: UpdateEnvironment
+): Promise<Changed> {
   return sql.begin(async (tx) => {
     const [env] = await tx`
       update environment set
@@ -180,7 +237,14 @@ export async function updateEnvironment(sql: Sql, id: string, patch: UpdateEnvir
       select distinct rv.release_id from release_version rv
       join environment_state s on s.product_id = rv.product_id
       where s.environment_id = ${id}::uuid`
-    return { id, releases: await recomputeReleases(tx, affected.map((r) => r.release_id)), resync: true }
+    return {
+      id,
+      releases: await recomputeReleases(
+        tx,
+        affected.map((r) => r.release_id)
+      ),
+      resync: true,
+    }
   })
 }
 
@@ -190,7 +254,10 @@ export async function updateEnvironment(sql: Sql, id: string, patch: UpdateEnvir
  * production environments may have grown). A draft release whose version started deploying
  * anywhere moves to in_progress by itself.
  */
-export async function afterEventsRecorded(tx: Db, result: RecordResult): Promise<Array<{ id: string; rev: number }>> {
+export async function afterEventsRecorded(
+  tx: Db,
+  result: RecordResult
+): Promise<Array<{ id: string; rev: number }>> {
   if (!result.versions.length) return []
   if (result.startedVersions.length) {
     const started = await tx<{ id: string }[]>`
@@ -210,7 +277,10 @@ export async function afterEventsRecorded(tx: Db, result: RecordResult): Promise
   const affected = await tx<{ release_id: string }[]>`
     select distinct release_id from release_version
     where version_id = any(${result.versions}::uuid[]) or product_id = any(${newProducts}::uuid[])`
-  return recomputeReleases(tx, affected.map((r) => r.release_id))
+  return recomputeReleases(
+    tx,
+    affected.map((r) => r.release_id)
+  )
 }
 
 /**
@@ -218,7 +288,10 @@ export async function afterEventsRecorded(tx: Db, result: RecordResult): Promise
  * revision. The release rows are locked (in id order) before reading, so two writers recompute
  * one after the other, the second seeing the first's commit.
  */
-export async function recomputeReleases(tx: Db, ids: string[]): Promise<Array<{ id: string; rev: number }>> {
+export async function recomputeReleases(
+  tx: Db,
+  ids: string[]
+): Promise<Array<{ id: string; rev: number }>> {
   if (!ids.length) return []
   const locked = await tx<{ id: string }[]>`
     select id from release where id = any(${ids}::uuid[]) order by id for update`
@@ -233,12 +306,16 @@ export async function recomputeReleases(tx: Db, ids: string[]): Promise<Array<{ 
   const versionIds = [...new Set(versions.map((v) => v.version_id))]
   const productIds = [...new Set(versions.map((v) => v.product_id))]
   const [deployments, productEnvironments, environments] = await Promise.all([
-    tx<Array<Omit<ProgressInput['deployments'][number], 'last_event_at'> & { last_event_at: Date }>>`
+    tx<
+      Array<Omit<ProgressInput['deployments'][number], 'last_event_at'> & { last_event_at: Date }>
+    >`
       select id, version_id, environment_id, status, last_event_at, deployed_by
       from deployment where version_id = any(${versionIds}::uuid[])`,
     tx<Array<ProgressInput['productEnvironments'][number]>>`
       select product_id, environment_id from environment_state where product_id = any(${productIds}::uuid[])`,
-    tx<Array<ProgressInput['environments'][number]>>`select id, name, type, display_order from environment`,
+    tx<
+      Array<ProgressInput['environments'][number]>
+    >`select id, name, type, display_order from environment`,
   ])
   const rows = releaseIds.map((id) => {
     const mine = versions.filter((v) => v.release_id === id)
@@ -251,13 +328,19 @@ export async function recomputeReleases(tx: Db, ids: string[]): Promise<Array<{ 
       environments,
       productEnvironments,
     })
-    return { id, progress, versions_count: mine.length, fraction: progress.production.fraction, all: progress.production.all }
+    return {
+      id,
+      progress,
+      versions_count: mine.length,
+      fraction: progress.production.fraction,
+      all: progress.production.all,
+    }
   })
   return tx<Array<{ id: string; rev: number }>>`
     update release r set
       progress = x.progress, versions_count = x.versions_count,
       production_fraction = x.fraction, all_in_production = x.all, rev = nextval('rev_seq')
-    from json_to_recordset(${tx.json(rows as unknown as Json)}::json)
+    from json_to_recordset(${tx.json(rows)}::json)
       as x(id uuid, progress jsonb, versions_count int, fraction real, "all" boolean)
     where r.id = x.id
     returning r.id, r.rev`

@@ -37,7 +37,9 @@ export interface RpcOptions {
 }
 
 export function serveRpc({ nats, names, sql, log, onChanged }: RpcOptions) {
-  const operations: { [O in RpcOperation]: (req: z.output<(typeof RpcRequests)[O]>) => Promise<Changed> } = {
+  const operations: {
+    [O in RpcOperation]: (req: z.output<(typeof RpcRequests)[O]>) => Promise<Changed>
+  } = {
     'release.create': (r) => createRelease(sql, r.actor, r.release),
     'release.update': (r) => updateRelease(sql, r.actor, r.id, r.patch),
     'release.add_version': (r) => addVersion(sql, r.actor, r.id, r.version),
@@ -58,13 +60,20 @@ export function serveRpc({ nats, names, sql, log, onChanged }: RpcOptions) {
 
   function failure(operation: RpcOperation, err: unknown): RpcReply {
     if (err instanceof RuleError) return rpcError(err.code, err.message, err.details)
-    if (err instanceof z.ZodError) return rpcError('validation_failed', 'invalid request', fieldIssues(err))
+    if (err instanceof z.ZodError) {
+      return rpcError('validation_failed', 'invalid request', fieldIssues(err))
+    }
     if (isTransient(err)) return rpcError('unavailable', 'the database is unavailable; retry later')
     const code = (err as { code?: string }).code
     // a value that is not a UUID names nothing that exists
     if (code === '22P02') return rpcError('not_found', 'no such id')
     // two concurrent additions of one product: the unique constraint is the last word
-    if (code === '23505') return rpcError('version_already_in_release', 'the release already has a version of this product')
+    if (code === '23505') {
+      return rpcError(
+        'version_already_in_release',
+        'the release already has a version of this product'
+      )
+    }
     log.error({ err, operation }, 'release operation failed')
     return rpcError('internal', 'internal error; the release service log has the details')
   }

@@ -18,7 +18,14 @@ export function createUpdatePublisher(nats: Nats, names: NatsNames, log: Logger)
       events: note.events ?? [],
       ...(note.resync ? { resync: true } : {}),
     }
-    if (!update.resync && !update.cells.length && !update.releases.length && !update.deployments.length) return
+    if (
+      !update.resync &&
+      !update.cells.length &&
+      !update.releases.length &&
+      !update.deployments.length
+    ) {
+      return
+    }
     try {
       nats.nc.publish(names.updateSubject, JSON.stringify(update))
     } catch (err) {

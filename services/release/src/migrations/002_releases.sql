@@ -46,3 +46,14 @@ create table release_history (
   changes jsonb not null default '{}'
 );
 create index release_history_release_idx on release_history (release_id, id);
+
+-- Timestamps in API answers look the same whether JavaScript or SQL wrote them:
+-- 2026-01-31T12:00:00.000Z
+create function iso(t timestamptz) returns text
+  language sql immutable strict parallel safe
+  as $$ select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+-- The deployments list filtered by product or by environment, newest first.
+create index deployment_product_time_idx on deployment (product_id, last_event_at desc, id desc);
+create index deployment_environment_time_idx on deployment (environment_id, last_event_at desc, id desc);
+create index version_product_idx on version (product_id, created_at desc, id desc);

@@ -1,0 +1,67 @@
+/**
+ * The gateway, built from its dependencies: `/api/v1` (zod-validated, described by an OpenAPI 3.1
+ * document at /api/v1/openapi.json, rendered for people at /api/docs), health checks, and the
+ * dashboard at /.
+ */
+import { Scalar } from '@scalar/hono-api-reference'
+import {
+  errorHandler,
+  healthRoutes,
+  notFound,
+  type Logger,
+  type ReadinessCheck,
+  type TokenStore,
+} from '@shiplog/kit'
+
+import { guards } from './api/auth.ts'
+import { catalogRoutes } from './api/catalog.ts'
+import { router } from './api/openapi.ts'
+import { releaseRoutes } from './api/releases.ts'
+import { tokenRoutes } from './api/tokens.ts'
+import type { Sql } from './read/db.ts'
+import type { ReleaseRpc } from './rpc-client.ts'
+
+export interface GatewayDeps {
+  sql: Sql
+  rpc: ReleaseRpc
+  tokens: TokenStore
+  log: Logger
+  publicRead: boolean
+  readiness: Record<string, ReadinessCheck>
+}
+
+export const API_VERSION = '1.0.0'
+
+export function createGatewayApp(deps: GatewayDeps) {
+  const { sql, rpc, tokens, log } = deps
+  const guard = guards(tokens, deps.publicRead)
+
+  const api = router()
+  api.route('/', releaseRoutes({ sql, rpc, guards: guard }))
+  api.route('/', catalogRoutes({ sql, rpc, guards: guard }))
+  api.route('/', tokenRoutes({ tokens, guards: guard }))
+
+  const app = router()
+  app.onError(errorHandler(log))
+  app.notFound(notFound)
+  app.route('/', healthRoutes(deps.readiness))
+  app.route('/api/v1', api)
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'A Shiplog token (shp_…); scopes: read for GET, write for changes, admin for tokens.',
+  })
+  app.doc31('/api/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Shiplog API',
+      version: API_VERSION,
+      description:
+        'Releases, the environment board, and the catalog of products, versions and deployments. Every error is {"error":{"code","message","details"?}} with a stable code.',
+    },
+    servers: [{ url: '/' }],
+  })
+  app.get('/api/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'Shiplog API' }))
+  return app
+}

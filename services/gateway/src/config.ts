@@ -1,0 +1,31 @@
+import { commonEnv, env, parseEnv } from '@shiplog/kit'
+import { z } from 'zod'
+
+export const GatewayEnv = z.object({
+  ...commonEnv,
+  DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/shiplog'),
+  GATEWAY_PORT: env.port(3000),
+  SHIPLOG_BOOTSTRAP_TOKEN: z
+    .string()
+    .regex(/^\S{16,256}$/, { error: 'must be 16 to 256 characters without spaces' })
+    .optional(),
+  /** Lets anyone read the board and the API without a token (wall screens on a trusted network). */
+  SHIPLOG_PUBLIC_READ: env.flag(false),
+  /** The built dashboard; served at / when it exists. */
+  SHIPLOG_DASHBOARD_DIR: z.string().default('apps/dashboard/dist'),
+})
+
+export function loadConfig(source: Record<string, string | undefined> = process.env) {
+  const e = parseEnv(GatewayEnv, source)
+  return {
+    databaseUrl: e.DATABASE_URL,
+    natsUrl: e.NATS_URL,
+    namespace: e.SHIPLOG_NAMESPACE,
+    logLevel: e.LOG_LEVEL,
+    port: e.GATEWAY_PORT,
+    bootstrapToken: e.SHIPLOG_BOOTSTRAP_TOKEN,
+    publicRead: e.SHIPLOG_PUBLIC_READ,
+    dashboardDir: e.SHIPLOG_DASHBOARD_DIR,
+  }
+}
+export type GatewayConfig = ReturnType<typeof loadConfig>

@@ -1,0 +1,78 @@
+/**
+ * Releases as the API shows them, read from what the release service wrote (progress included).
+ */
+import type {
+  Deployment,
+  HistoryEntry,
+  Release,
+  ReleaseDetail,
+  ReleaseStatus,
+  ReleaseVersion,
+} from '@shiplog/contracts'
+
+import { decodeCursor, encodeCursor } from '../cursor.ts'
+
+import { DEPLOYMENT_COLUMNS } from './catalog.ts'
+import type { Sql } from './db.ts'
+
+const RELEASE_COLUMNS = `r.id, r.name, r.description, r.status, r.extra_metadata, iso(r.created_at) as created_at,
+  iso(r.updated_at) as updated_at, r.created_by, r.versions_count, r.progress->'production' as production, r.rev`
+
+export interface ReleaseQuery {
+  status?: ReleaseStatus[]
+  q?: string
+  limit: number
+  cursor?: string
+}
+
+/** Newest first (ids are UUIDv7, so id order is creation order). */
+export async function listReleases(sql: Sql, query: ReleaseQuery) {
+  const after = decodeCursor(query.cursor, 1)?.[0]
+  const rows = await sql<Release[]>`
+    select ${sql.unsafe(RELEASE_COLUMNS)} from release r
+    where true
+      ${query.status?.length ? sql`and r.status = any(${query.status})` : sql``}
+      ${query.q ? sql`and r.name ilike ${'%' + query.q.replace(/[\\%_]/g, (c) => '\\' + c) + '%'}` : sql``}
+      ${after ? sql`and r.id < ${after}::uuid` : sql``}
+    order by r.id desc
+    limit ${query.limit + 1}`
+  const items = rows.slice(0, query.limit)
+  return { items, next_cursor: rows.length > query.limit ? encodeCursor([items.at(-1)!.id]) : null }
+}
+
+export async function readRelease(sql: Sql, id: string): Promise<ReleaseDetail | undefined> {
+  const [release] = await sql<Array<Release & { progress: ReleaseDetail['progress'] }>>`
+    select ${sql.unsafe(RELEASE_COLUMNS)}, r.progress from release r where r.id = ${id}::uuid`
+  if (!release) return undefined
+  return { ...release, versions: await readReleaseVersions(sql, id) }
+}
+
+export function readReleaseVersions(sql: Sql, id: string) {
+  return sql<ReleaseVersion[]>`
+    select rv.version_id, rv.product_id, p.name as product_name, v.version, v.scm_sha,
+           iso(rv.added_at) as added_at, rv.added_by
+    from release_version rv join version v on v.id = rv.version_id join product p on p.id = rv.product_id
+    where rv.release_id = ${id}::uuid
+    order by p.name`
+}
+
+export function readReleaseDeployments(sql: Sql, id: string) {
+  return sql<Deployment[]>`
+    select ${sql.unsafe(DEPLOYMENT_COLUMNS)}
+    from release_version rv
+    join deployment d on d.version_id = rv.version_id
+    join product p on p.id = d.product_id join version v on v.id = d.version_id
+    join environment e on e.id = d.environment_id
+    where rv.release_id = ${id}::uuid
+    order by d.last_event_at desc, d.id desc`
+}
+
+export function readHistory(sql: Sql, id: string) {
+  return sql<HistoryEntry[]>`
+    select id, release_id, iso(at) as at, actor, action, changes
+    from release_history where release_id = ${id}::uuid order by id`
+}
+
+export async function releaseExists(sql: Sql, id: string): Promise<boolean> {
+  return (await sql`select 1 from release where id = ${id}::uuid`).length > 0
+}
