@@ -89,6 +89,38 @@ describe('DeploymentEventInput', () => {
     expect(issues({ ...minimal, product_name: 'a\u0000b' }).product_name).toMatch(/control/)
   })
 
+  // Both used to pass, be answered 202, and then be dead-lettered by Postgres (fault suite).
+  it('rejects lone surrogates, which Postgres cannot store', () => {
+    expect(issues({ ...minimal, product_name: 'a\ud800b' }).product_name).toMatch(/Unicode/)
+    expect(issues({ ...minimal, deployed_by: '\udc00' }).deployed_by).toMatch(/Unicode/)
+    expect(issues({ ...minimal, deploy_url: 'https://ci/\ud800' }).deploy_url).toMatch(/Unicode/)
+    expect(
+      issues({ ...minimal, extra_metadata: { a: [{ b: 'x\ud800' }] } }).extra_metadata
+    ).toMatch(/Unicode/)
+    expect(issues({ ...minimal, extra_metadata: { ['k\udfff']: 1 } }).extra_metadata).toMatch(
+      /Unicode/
+    )
+    // a well-formed pair is an ordinary character
+    expect(DeploymentEventInput.safeParse({ ...minimal, deployed_by: 'ship 🚀' }).success).toBe(
+      true
+    )
+  })
+
+  it('keeps timestamps within the years Postgres stores', () => {
+    expect(issues({ ...minimal, started_at: '0000-06-01T00:00:00Z' }).started_at).toMatch(/0001/)
+    expect(issues({ ...minimal, completed_at: '0001-01-01T00:30:00+01:00' }).completed_at).toMatch(
+      /0001/
+    )
+    expect(issues({ ...minimal, completed_at: '9999-12-31T23:30:00-01:00' }).completed_at).toMatch(
+      /9999/
+    )
+    expect(
+      DeploymentEventInput.parse({ ...minimal, completed_at: '0001-01-01T00:00:00Z' })
+    ).toMatchObject({
+      completed_at: '0001-01-01T00:00:00.000Z',
+    })
+  })
+
   it('rejects over-long names', () => {
     expect(issues({ ...minimal, version: 'v'.repeat(256) }).version).toMatch(/255/)
   })

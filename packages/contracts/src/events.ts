@@ -17,6 +17,11 @@ export const LIMITS = {
 // Postgres cannot store NUL in text or jsonb; rejecting it here keeps such an event from ever
 // reaching the consumer as a poison message.
 const hasNul = (s: string) => s.includes('\u0000')
+// Nor a lone UTF-16 surrogate (JSON's "\ud800" parses to one): jsonb refuses it and text turns
+// it into U+FFFD. Accepted, such an event would be answered 202 and then dead-lettered.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const wellFormed = (s: string) => !LONE_SURROGATE.test(s)
+const WELL_FORMED = { error: 'must be valid Unicode (it contains a lone surrogate)' } as const
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/
 
@@ -38,12 +43,14 @@ const Name = z
   .min(1, { error: 'must not be empty' })
   .max(LIMITS.nameLength, { error: `must be at most ${LIMITS.nameLength} characters` })
   .refine((s) => !CONTROL.test(s), { error: 'must not contain control characters' })
+  .refine(wellFormed, WELL_FORMED)
 
 const Text = (max: number = LIMITS.nameLength) =>
   z
     .string({ error: stringError })
     .max(max, { error: `must be at most ${max} characters` })
     .refine((s) => !hasNul(s), { error: 'must not contain NUL characters' })
+    .refine(wellFormed, WELL_FORMED)
 
 const HttpUrl = z
   .string()
@@ -52,11 +59,21 @@ const HttpUrl = z
   .refine((s) => /^https?:\/\/[^\s]+$/i.test(s) && URL.canParse(s), {
     error: 'must be an http(s) URL',
   })
+  .refine(wellFormed, WELL_FORMED)
 
 /** RFC 3339 with an offset; stored normalized to UTC milliseconds. */
 export const Timestamp = z.iso
   .datetime({ offset: true, error: 'must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z' })
-  .transform((s) => new Date(s).toISOString())
+  .transform((s, ctx) => {
+    const utc = new Date(s).toISOString()
+    // Postgres has no year 0 ("0000-…" fails to insert), and toISOString writes years past 9999
+    // as "+010000-…", which Postgres refuses too (and which no longer sorts as text).
+    if (!/^\d{4}-/.test(utc) || utc.startsWith('0000-')) {
+      ctx.addIssue({ code: 'custom', message: 'must fall within the years 0001 to 9999 (UTC)' })
+      return z.NEVER
+    }
+    return utc
+  })
 
 /** CI systems send build numbers as strings or numbers. */
 const BuildNumber = z.union([Text(), z.number().int().nonnegative()]).transform(String)
@@ -81,6 +98,13 @@ function jsonDepth(value: unknown, depth = 0): number {
   return max
 }
 
+/** Keys and string values, at any depth (called once the depth is known to be bounded). */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !wellFormed(value)
+  if (value === null || typeof value !== 'object') return false
+  return Object.entries(value).some(([k, v]) => !wellFormed(k) || hasLoneSurrogate(v))
+}
+
 const utf8 = new TextEncoder()
 
 export const Metadata = z
@@ -89,6 +113,10 @@ export const Metadata = z
     // depth first: serializing a hostile, deeply nested object would exhaust the stack
     if (jsonDepth(value) > LIMITS.metadataDepth) {
       ctx.addIssue({ code: 'custom', message: `must nest at most ${LIMITS.metadataDepth} levels` })
+      return
+    }
+    if (hasLoneSurrogate(value)) {
+      ctx.addIssue({ code: 'custom', message: WELL_FORMED.error })
       return
     }
     const json = JSON.stringify(value)
