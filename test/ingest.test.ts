@@ -174,7 +174,10 @@ describe('refusing bad input, publishing nothing', () => {
 
   it('413 for a body over the limit, with or without Content-Length', async () => {
     const big = JSON.stringify(deployment({ extra_metadata: { blob: 'x'.repeat(300 * 1024) } }))
-    expect((await refused(() => p.post('/v1/deployment-events', big))).status).toBe(413)
+    const sized = await refused(() => p.post('/v1/deployment-events', big))
+    expect(sized.status).toBe(413)
+    // the unread rest of the body makes the connection unusable for a keep-alive client's next request
+    expect(sized.headers.get('connection')).toBe('close')
     const chunked = new ReadableStream({
       start(controller) {
         for (let i = 0; i < 40; i++) {
@@ -185,6 +188,7 @@ describe('refusing bad input, publishing nothing', () => {
     })
     const r = await refused(() => p.post('/v1/deployment-events', chunked))
     expect(r.status).toBe(413)
+    expect(r.headers.get('connection')).toBe('close')
   })
 
   it('422 for extra_metadata over 100 KB', async () => {

@@ -162,10 +162,15 @@ export function createIngestApp({
 function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
     maxSize: maxBytes,
+    // The rest of the body is left unread, so the connection cannot carry another request:
+    // without `Connection: close` a keep-alive client (undici, Node's fetch) sends its next
+    // request down it and gets a reset instead of an answer (fault suite, hostile input).
     onError: (c) =>
       errorResponse(
         c as Context<AppEnv>,
-        new AppError('payload_too_large', `request body exceeds ${maxBytes} bytes`)
+        new AppError('payload_too_large', `request body exceeds ${maxBytes} bytes`, undefined, {
+          Connection: 'close',
+        })
       ),
   })
   return async function jsonBody(c, next) {
