@@ -6,7 +6,11 @@ import { natsNames, type NatsNames } from '@shiplog/contracts'
 import { createIngestApp } from '@shiplog/ingest/app'
 import { createPublisher } from '@shiplog/ingest/publisher'
 import { TokenStore, ensureStream, eventStreamConfig, openKv, type Nats } from '@shiplog/kit'
+import type { Server } from 'node:http'
+
+import { serve } from '@hono/node-server'
 import { createGatewayApp } from '@shiplog/gateway/app'
+import { attachLive } from '@shiplog/gateway/live'
 import { createReleaseRpc } from '@shiplog/gateway/rpc-client'
 import { connectPostgres as connectGatewayPostgres } from '@shiplog/gateway/db'
 import { createReleaseService } from '@shiplog/release/app'
@@ -56,6 +60,8 @@ export interface Pipeline {
   ): Promise<{ status: number; body: any; headers: Headers }>
   gateway: ReturnType<typeof createGatewayApp>
   secrets: Record<Role, string>
+  /** Serves the gateway (API and Socket.IO) on a real port; several may run side by side. */
+  serveGateway(options?: { intervalMs?: number }): Promise<{ url: string; close(): Promise<void> }>
   startRelease(): Promise<{ stop(): Promise<void> }>
   streamMessages(): Promise<number>
   stop(): Promise<void>
@@ -166,6 +172,27 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       }),
     gateway,
     secrets,
+    async serveGateway({ intervalMs } = {}) {
+      const server = await new Promise<Server>((resolve) => {
+        const s = serve({ fetch: gateway.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+          resolve(s)
+        ) as Server
+      })
+      const live = attachLive(server, {
+        sql: gatewaySql,
+        nats: admin,
+        names,
+        tokens,
+        log,
+        publicRead: options.publicRead ?? false,
+        ...(intervalMs ? { intervalMs } : {}),
+      })
+      const { port } = server.address() as { port: number }
+      let closing: Promise<void> | undefined
+      const close = () => (closing ??= live.close())
+      stops.unshift(close)
+      return { url: `http://127.0.0.1:${port}`, close }
+    },
     async api(method, path, body, as = 'admin') {
       const headers: Record<string, string> = {}
       if (as) headers.authorization = `Bearer ${secrets[as]}`

@@ -14,6 +14,7 @@ import {
 } from '@shiplog/kit'
 
 import { guards } from './api/auth.ts'
+import { dashboardRoutes } from './dashboard.ts'
 import { catalogRoutes } from './api/catalog.ts'
 import { router } from './api/openapi.ts'
 import { releaseRoutes } from './api/releases.ts'
@@ -28,6 +29,8 @@ export interface GatewayDeps {
   log: Logger
   publicRead: boolean
   readiness: Record<string, ReadinessCheck>
+  /** The built dashboard, served at / (none in API-only tests). */
+  dashboardDir?: string
 }
 
 export const API_VERSION = '1.0.0'
@@ -63,5 +66,6 @@ export function createGatewayApp(deps: GatewayDeps) {
     servers: [{ url: '/' }],
   })
   app.get('/api/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'Shiplog API' }))
+  if (deps.dashboardDir) app.route('/', dashboardRoutes(deps.dashboardDir))
   return app
 }

@@ -1,13 +1,16 @@
 /**
- * Wires the gateway to Postgres (reads), NATS (release changes, tokens) and its HTTP port, and
- * handles signals.
+ * Wires the gateway to Postgres (reads), NATS (release changes, tokens, update notes) and its
+ * HTTP port (API, dashboard, Socket.IO), and handles signals.
  */
+import type { Server } from 'node:http'
+
 import { serve } from '@hono/node-server'
 import { natsNames } from '@shiplog/contracts'
 import { TokenStore, connectNats, createLogger, fatal, onShutdown } from '@shiplog/kit'
 
 import { createGatewayApp } from './app.ts'
 import { loadConfig } from './config.ts'
+import { attachLive } from './live.ts'
 import { connectPostgres } from './read/db.ts'
 import { createReleaseRpc } from './rpc-client.ts'
 
@@ -27,16 +30,30 @@ try {
     tokens,
     log,
     publicRead: config.publicRead,
+    dashboardDir: config.dashboardDir,
     readiness: {
       nats: () => nats.isConnected(),
       postgres: async () => await sql`select 1 from release limit 1`.then(() => true),
     },
   })
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' })
-  log.info({ port: config.port, namespace: config.namespace }, 'gateway started')
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }) as Server
+  const live = attachLive(server, {
+    sql,
+    nats,
+    names,
+    tokens,
+    log: log.child({ component: 'live' }),
+    publicRead: config.publicRead,
+  })
+  log.info(
+    { port: config.port, namespace: config.namespace, publicRead: config.publicRead },
+    'gateway started'
+  )
 
   onShutdown(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    // closes the sockets (clients reconnect, to another gateway or to this one restarted) and
+    // the HTTP server
+    await live.close()
     tokens.stop()
     await nats.close()
     await sql.end({ timeout: 5 })

@@ -40,6 +40,13 @@ export async function listReleases(sql: Sql, query: ReleaseQuery) {
   return { items, next_cursor: rows.length > query.limit ? encodeCursor([items.at(-1)!.id]) : null }
 }
 
+/** Summaries of the given releases (the releases list's rows), in no particular order. */
+export function listReleasesById(sql: Sql, ids: string[]) {
+  return sql<
+    Release[]
+  >`select ${sql.unsafe(RELEASE_COLUMNS)} from release r where r.id = any(${ids}::uuid[])`
+}
+
 export async function readRelease(sql: Sql, id: string): Promise<ReleaseDetail | undefined> {
   const [release] = await sql<Array<Release & { progress: ReleaseDetail['progress'] }>>`
     select ${sql.unsafe(RELEASE_COLUMNS)}, r.progress from release r where r.id = ${id}::uuid`
