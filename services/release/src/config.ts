@@ -1,6 +1,8 @@
 import { commonEnv, env, parseEnv } from '@shiplog/kit'
 import { z } from 'zod'
 
+const SYNCHRONOUS_COMMIT = ['on', 'off', 'local', 'remote_write', 'remote_apply'] as const
+
 export const ReleaseEnv = z.object({
   ...commonEnv,
   DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/shiplog'),
@@ -9,6 +11,14 @@ export const ReleaseEnv = z.object({
   RELEASE_MAX_BATCH: env.positiveInt(500),
   /** Deliveries after which a message that keeps failing is dead-lettered. */
   RELEASE_MAX_ATTEMPTS: env.positiveInt(5),
+  /**
+   * Postgres `synchronous_commit` for this service's sessions, whatever the server's default.
+   * `on`: a batch is on disk before its events are acknowledged to JetStream, which then deletes
+   * them. Anything weaker can lose acknowledged events in a crash (ARCHITECTURE.md, Durability).
+   */
+  RELEASE_SYNCHRONOUS_COMMIT: z
+    .enum(SYNCHRONOUS_COMMIT, { error: `must be one of ${SYNCHRONOUS_COMMIT.join(', ')}` })
+    .default('on'),
   SHIPLOG_DEDUPE_WINDOW_SECONDS: env.positiveInt(120),
   SHIPLOG_STREAM_MAX_BYTES: env.positiveInt(1024 ** 3),
 })
@@ -23,6 +33,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: e.RELEASE_PORT,
     maxBatch: e.RELEASE_MAX_BATCH,
     maxAttempts: e.RELEASE_MAX_ATTEMPTS,
+    synchronousCommit: e.RELEASE_SYNCHRONOUS_COMMIT,
     stream: {
       duplicateWindowMs: e.SHIPLOG_DEDUPE_WINDOW_SECONDS * 1000,
       maxBytes: e.SHIPLOG_STREAM_MAX_BYTES,

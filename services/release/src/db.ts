@@ -12,11 +12,15 @@ export type Db = postgres.ISql
 export function connectPostgres(
   url: string,
   log: Logger,
-  options: { max?: number; name?: string } = {}
+  options: { max?: number; name?: string; synchronousCommit?: string } = {}
 ): Sql {
   return postgres(url, {
     max: options.max ?? 10,
-    connection: { application_name: options.name ?? 'shiplog' },
+    connection: {
+      application_name: options.name ?? 'shiplog',
+      // a session setting, so the durability promised does not hang on the server's default
+      ...(options.synchronousCommit ? { synchronous_commit: options.synchronousCommit } : {}),
+    },
     onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
     types: {
       // int8 values here (stream sequences, revs, counts) stay far below 2^53: read them as numbers

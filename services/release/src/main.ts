@@ -15,7 +15,10 @@ try {
   const config = loadConfig()
   log.level = config.logLevel
   await ensureDatabase(config.databaseUrl, log)
-  const sql = connectPostgres(config.databaseUrl, log, { name: 'shiplog-release' })
+  const sql = connectPostgres(config.databaseUrl, log, {
+    name: 'shiplog-release',
+    synchronousCommit: config.synchronousCommit,
+  })
   await migrate(sql, log)
   const nats = await connectNats({ url: config.natsUrl, name: 'shiplog-release', log })
   const service = await createReleaseService({ sql, nats, log, ...config })
