@@ -1,0 +1,7 @@
+/** Starts the dashboard: global styles, then the app into #app. */
+import { mount } from 'svelte'
+
+import App from './App.svelte'
+import './app.css'
+
+mount(App, { target: document.getElementById('app')! })
