@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 
-import { Metadata } from './events.ts'
+import { Metadata, Timestamp } from './events.ts'
 
 export const ReleaseStatus = {
   draft: 'draft',
@@ -39,28 +39,6 @@ const Name = z
   .max(200, { error: 'must be at most 200 characters' })
 const Description = z.string().max(10_000, { error: 'must be at most 10,000 characters' })
 
-export const CreateRelease = z.strictObject({
-  name: Name,
-  description: Description.nullish(),
-  status: z
-    .enum(['draft', 'in_progress'], { error: 'a new release is draft (default) or in_progress' })
-    .default('draft'),
-  extra_metadata: Metadata.nullish(),
-})
-export type CreateRelease = z.output<typeof CreateRelease>
-
-export const UpdateRelease = z
-  .strictObject({
-    name: Name.optional(),
-    description: Description.nullable().optional(),
-    status: z.enum(RELEASE_STATUSES).optional(),
-    extra_metadata: Metadata.nullable().optional(),
-  })
-  .refine((u) => Object.values(u).some((v) => v !== undefined), {
-    error: 'send at least one of name, description, status, extra_metadata',
-  })
-export type UpdateRelease = z.output<typeof UpdateRelease>
-
 /** A version is named by its id, or by its product and version string. */
 export const AddReleaseVersion = z.union(
   [
@@ -73,6 +51,55 @@ export const AddReleaseVersion = z.union(
   { error: 'send {"version_id"} or {"product_name","version"}' }
 )
 export type AddReleaseVersion = z.output<typeof AddReleaseVersion>
+
+/** Environments a release targets, by name or id; none given means all of them. */
+const TargetEnvironments = z
+  .array(z.string().min(1).max(255), { error: 'must be a list of environment names or ids' })
+  .min(1, { error: 'give at least one environment, or leave it out for all' })
+  .max(100, { error: 'must list at most 100 environments' })
+
+const datesInOrder = (r: {
+  release_date?: string | null | undefined
+  end_date?: string | null | undefined
+}) => !r.release_date || !r.end_date || r.end_date >= r.release_date
+
+export const CreateRelease = z
+  .strictObject({
+    name: Name,
+    description: Description.nullish(),
+    status: z
+      .enum(['draft', 'in_progress'], { error: 'a new release is draft (default) or in_progress' })
+      .default('draft'),
+    extra_metadata: Metadata.nullish(),
+    /** When it shipped (charts and the timeline place it here); default: when it was created. */
+    release_date: Timestamp.nullish(),
+    /** When its rollout ended. */
+    end_date: Timestamp.nullish(),
+    environments: TargetEnvironments.nullish(),
+    visible_on_charts: z.boolean({ error: 'must be true or false' }).default(true),
+    /** Shortcut for a single-product release: its version, added at once. */
+    version: AddReleaseVersion.optional(),
+  })
+  .refine(datesInOrder, { error: 'end_date must not be before release_date', path: ['end_date'] })
+export type CreateRelease = z.output<typeof CreateRelease>
+
+export const UpdateRelease = z
+  .strictObject({
+    name: Name.optional(),
+    description: Description.nullable().optional(),
+    status: z.enum(RELEASE_STATUSES).optional(),
+    extra_metadata: Metadata.nullable().optional(),
+    release_date: Timestamp.nullable().optional(),
+    end_date: Timestamp.nullable().optional(),
+    environments: TargetEnvironments.nullable().optional(),
+    visible_on_charts: z.boolean({ error: 'must be true or false' }).optional(),
+  })
+  .refine((u) => Object.values(u).some((v) => v !== undefined), {
+    error:
+      'send at least one of name, description, status, extra_metadata, release_date, end_date, environments, visible_on_charts',
+  })
+  .refine(datesInOrder, { error: 'end_date must not be before release_date', path: ['end_date'] })
+export type UpdateRelease = z.output<typeof UpdateRelease>
 
 /** A cell of the progress matrix, drawn ✅ deployed, ❌ not deployed, 🔴 failed, 🟡 in progress. */
 export const CellState = {
@@ -151,6 +178,15 @@ export const Release = z.object({
   created_by: z.string().nullable(),
   versions_count: z.number().int(),
   production: Progress.shape.production,
+  /** Created by Shiplog when a new semantic version first reached production. */
+  automatic: z.boolean(),
+  release_date: z.string().nullable(),
+  end_date: z.string().nullable(),
+  /** Where it sits on the timeline and on charts: release_date, else when it was created. */
+  timeline_at: z.string(),
+  /** The environments it targets; null means all. */
+  environments: z.array(z.object({ id: z.string(), name: z.string() })).nullable(),
+  visible_on_charts: z.boolean(),
   /** Increases with every change; a client keeps the copy with the highest rev. */
   rev: z.number().int(),
 })

@@ -7,6 +7,7 @@ import { z } from 'zod'
 
 import { UpdateEnvironment } from './catalog.ts'
 import { ErrorBody, type ErrorCode, type FieldIssue } from './errors.ts'
+import { CreateAnalysis, UpdateReleaseSettings } from './intelligence.ts'
 import { AddReleaseVersion, CreateRelease, UpdateRelease } from './releases.ts'
 
 const actor = { actor: z.string().min(1) }
@@ -17,6 +18,9 @@ export const RpcRequests = {
   'release.add_version': z.object({ ...actor, id: z.string(), version: AddReleaseVersion }),
   'release.remove_version': z.object({ ...actor, id: z.string(), version_id: z.string() }),
   'environment.update': z.object({ ...actor, id: z.string(), patch: UpdateEnvironment }),
+  'settings.update': z.object({ ...actor, patch: UpdateReleaseSettings }),
+  'analysis.create': z.object({ ...actor, release_id: z.string(), analysis: CreateAnalysis }),
+  'analysis.delete': z.object({ ...actor, release_id: z.string(), id: z.string() }),
 } as const
 export type RpcOperation = keyof typeof RpcRequests
 export type RpcRequest<O extends RpcOperation> = z.input<(typeof RpcRequests)[O]>

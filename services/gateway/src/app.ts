@@ -16,6 +16,7 @@ import {
 import { guards } from './api/auth.ts'
 import { dashboardRoutes } from './dashboard.ts'
 import { catalogRoutes } from './api/catalog.ts'
+import { intelligenceRoutes } from './api/intelligence.ts'
 import { router } from './api/openapi.ts'
 import { releaseRoutes } from './api/releases.ts'
 import { tokenRoutes } from './api/tokens.ts'
@@ -40,6 +41,8 @@ export function createGatewayApp(deps: GatewayDeps) {
   const guard = guards(tokens, deps.publicRead)
 
   const api = router()
+  // before the release routes: /releases/timeline must not read as /releases/{id}
+  api.route('/', intelligenceRoutes({ sql, rpc, guards: guard }))
   api.route('/', releaseRoutes({ sql, rpc, guards: guard }))
   api.route('/', catalogRoutes({ sql, rpc, guards: guard }))
   api.route('/', tokenRoutes({ tokens, guards: guard }))

@@ -45,6 +45,8 @@ export interface RecordResult {
   versions: string[]
   /** Versions with a deployment that got past pending: their draft releases are under way. */
   startedVersions: string[]
+  /** Successful deployments just recorded: candidates for automatic releases. */
+  completed: CompletedDeployment[]
   /** Releases recomputed in the same transaction (by the `after` hook), with their new revision. */
   releases: Array<{ id: string; rev: number }>
 }
@@ -56,6 +58,19 @@ export type AfterRecord = (
 ) => Promise<Array<{ id: string; rev: number }>>
 
 type RecomputedCell = Cell & { rev: number; inserted: boolean }
+
+export interface CompletedDeployment {
+  product_id: string
+  product_name: string
+  version_id: string
+  version: string
+  environment_id: string
+  environment_name: string
+  /** The event's own time. */
+  at: string
+  received_at: string
+  backfill: boolean
+}
 
 interface Resolved extends IncomingEvent {
   product_id: string
@@ -71,8 +86,13 @@ export async function recordEvents(
 ): Promise<RecordResult> {
   const events = dedupe(batch).map(resolve)
   return sql.begin(async (tx) => {
-    await upsertCatalog(tx, events)
-    const shas = await claimShas(tx, events)
+    const catalog = await upsertCatalog(tx, events)
+    const { shas, versions } = await claimShas(tx, events)
+    await moveFirstSeen(tx, {
+      product: catalog.products,
+      environment: catalog.environments,
+      version: versions,
+    })
     const conflicts = new Set(
       events
         .filter(
@@ -112,6 +132,19 @@ export async function recordEvents(
       startedVersions: unique(
         deployments.filter((e) => e.event.status !== 'pending').map((e) => e.version_id)
       ),
+      completed: deployments
+        .filter((e) => e.event.status === 'completed')
+        .map((e) => ({
+          product_id: e.product_id,
+          product_name: e.event.product_name,
+          version_id: e.version_id,
+          version: e.event.version,
+          environment_id: e.environment_id!,
+          environment_name: e.event.environment_name,
+          at: e.time,
+          received_at: e.event.received_at,
+          backfill: e.event.backfill ?? false,
+        })),
       releases: [],
     }
     if (after) result.releases = await after(tx, result)
@@ -146,24 +179,64 @@ const deploymentIdOf = (e: Resolved & { event: DeploymentEvent }) =>
 
 // Rows are inserted in id order so that two instances inserting the same names cannot deadlock.
 async function upsertCatalog(tx: Db, events: Resolved[]) {
-  const products = new Map(
-    events.map((e) => [e.product_id, { id: e.product_id, name: e.event.product_name }])
-  )
-  await tx`insert into product ${tx([...products.values()].sort(byId))} on conflict do nothing`
-
-  const environments = new Map<string, { id: string; name: string; type: string }>()
+  const products = new Map<string, { id: string; name: string; first_seen_at: string }>()
+  const environments = new Map<
+    string,
+    { id: string; name: string; type: string; first_seen_at: string }
+  >()
   for (const e of events) {
+    const p = products.get(e.product_id)
+    if (!p || e.time < p.first_seen_at) {
+      products.set(e.product_id, {
+        id: e.product_id,
+        name: e.event.product_name,
+        first_seen_at: e.time,
+      })
+    }
     if (e.event.kind !== 'deployment' || !e.environment_id) continue
-    const name = e.event.environment_name
-    environments.set(e.environment_id, {
-      id: e.environment_id,
-      name,
-      type: inferEnvironmentType(name),
-    })
+    const env = environments.get(e.environment_id)
+    if (!env || e.time < env.first_seen_at) {
+      const name = e.event.environment_name
+      environments.set(e.environment_id, {
+        id: e.environment_id,
+        name,
+        type: inferEnvironmentType(name),
+        first_seen_at: e.time,
+      })
+    }
   }
+  await tx`insert into product ${tx([...products.values()].sort(byId))} on conflict do nothing`
   if (environments.size) {
     await tx`insert into environment ${tx([...environments.values()].sort(byId))} on conflict do nothing`
   }
+  return { products: [...products.values()], environments: [...environments.values()] }
+}
+
+/**
+ * "First seen" is the earliest own time of any event naming the thing, so a late or backfilled
+ * event moves it back. A plain UPDATE locks only the rows it changes, which here are rare.
+ */
+async function moveFirstSeen(
+  tx: Db,
+  seen: Record<'product' | 'environment' | 'version', Array<{ id: string; first_seen_at: string }>>
+) {
+  const ids = (xs: Array<{ id: string }>) => xs.map((x) => x.id)
+  const ats = (xs: Array<{ first_seen_at: string }>) => xs.map((x) => x.first_seen_at)
+  await tx`
+    with p as (
+      update product t set first_seen_at = x.at
+      from unnest(${ids(seen.product)}::uuid[], ${ats(seen.product)}::timestamptz[]) as x(id, at)
+      where t.id = x.id and t.first_seen_at > x.at returning 1
+    ), e as (
+      update environment t set first_seen_at = x.at
+      from unnest(${ids(seen.environment)}::uuid[], ${ats(seen.environment)}::timestamptz[]) as x(id, at)
+      where t.id = x.id and t.first_seen_at > x.at returning 1
+    ), v as (
+      update version t set first_seen_at = x.at
+      from unnest(${ids(seen.version)}::uuid[], ${ats(seen.version)}::timestamptz[]) as x(id, at)
+      where t.id = x.id and t.first_seen_at > x.at returning 1
+    )
+    select (select count(*) from p) + (select count(*) from e) + (select count(*) from v)`
 }
 
 /**
@@ -171,10 +244,16 @@ async function upsertCatalog(tx: Db, events: Resolved[]) {
  * A version is immutable: once it has a SHA, no later event can change it. Returns the SHA each
  * version now has.
  */
-async function claimShas(tx: Db, events: Resolved[]): Promise<Map<string, string | null>> {
+async function claimShas(tx: Db, events: Resolved[]) {
   const versions = new Map<
     string,
-    { id: string; product_id: string; version: string; scm_sha: string | null }
+    {
+      id: string
+      product_id: string
+      version: string
+      scm_sha: string | null
+      first_seen_at: string
+    }
   >()
   for (const e of events) {
     const row = versions.get(e.version_id)
@@ -184,9 +263,11 @@ async function claimShas(tx: Db, events: Resolved[]): Promise<Map<string, string
         product_id: e.product_id,
         version: e.event.version,
         scm_sha: e.event.scm_sha ?? null,
+        first_seen_at: e.time,
       })
-    } else if (!row.scm_sha && e.event.scm_sha) {
-      row.scm_sha = e.event.scm_sha
+    } else {
+      if (!row.scm_sha && e.event.scm_sha) row.scm_sha = e.event.scm_sha
+      if (e.time < row.first_seen_at) row.first_seen_at = e.time
     }
   }
   const rows = [...versions.values()].sort(byId)
@@ -196,7 +277,7 @@ async function claimShas(tx: Db, events: Resolved[]): Promise<Map<string, string
     where version.scm_sha is null and excluded.scm_sha is not null`
   const stored = await tx<{ id: string; scm_sha: string | null }[]>`
     select id, scm_sha from version where id = any(${rows.map((r) => r.id)}::uuid[])`
-  return new Map(stored.map((r) => [r.id, r.scm_sha]))
+  return { shas: new Map(stored.map((r) => [r.id, r.scm_sha])), versions: rows }
 }
 
 async function insertEvents(

@@ -12,7 +12,10 @@ import {
   canTransition,
   isFinal,
   newId,
+  UUID_RE,
+  environmentId,
   versionId as deriveVersionId,
+  type CreateAnalysis,
   type AddReleaseVersion,
   type CreateRelease,
   type ErrorCode,
@@ -24,6 +27,7 @@ import {
 } from '@shiplog/contracts'
 
 import type { Db, Sql } from './db.ts'
+import { detectReleases } from './automatic.ts'
 import { computeProgress, type ProgressInput } from './progress.ts'
 import type { RecordResult } from './record.ts'
 
@@ -54,6 +58,10 @@ interface ReleaseRow {
   description: string | null
   status: ReleaseStatus
   extra_metadata: Record<string, unknown>
+  release_date: string | null
+  end_date: string | null
+  environments: string[] | null
+  visible_on_charts: boolean
 }
 
 async function history(
@@ -67,18 +75,48 @@ async function history(
            values (${releaseId}, ${actor}, ${action}, ${tx.json(changes as Json)})`
 }
 
-/** Locks the release for the rest of the transaction; refuses unknown and final ones. */
-async function lockForChange(tx: Db, id: string): Promise<ReleaseRow> {
+const finalError = (row: ReleaseRow) =>
+  new RuleError(
+    'release_is_final',
+    `release "${row.name}" is ${row.status}; a ${row.status} release cannot change`
+  )
+
+/** Locks the release for the rest of the transaction; refuses unknown ones, and final ones
+ *  unless the change is only presentation (chart visibility, analyses). */
+async function lockForChange(tx: Db, id: string, allowFinal = false): Promise<ReleaseRow> {
   const [row] = await tx<ReleaseRow[]>`
-    select id, name, description, status, extra_metadata from release where id = ${id}::uuid for update`
+    select id, name, description, status, extra_metadata, iso(release_date) as release_date,
+           iso(end_date) as end_date, environments, visible_on_charts
+    from release where id = ${id}::uuid for update`
   if (!row) throw new RuleError('not_found', `no release ${id}`)
-  if (isFinal(row.status)) {
-    throw new RuleError(
-      'release_is_final',
-      `release "${row.name}" is ${row.status}; a ${row.status} release cannot change`
-    )
-  }
+  if (!allowFinal && isFinal(row.status)) throw finalError(row)
   return row
+}
+
+/** Environment names or ids → ids of existing environments, in the given order. */
+async function resolveEnvironments(
+  tx: Db,
+  given: readonly string[]
+): Promise<Array<{ id: string; name: string }>> {
+  const ids = given.map((e) => (UUID_RE.test(e) ? e.toLowerCase() : environmentId(e)))
+  const found = await tx<{ id: string; name: string }[]>`
+    select id, name from environment where id = any(${ids}::uuid[])`
+  const byId = new Map(found.map((e) => [e.id, e]))
+  const missing = given.filter((_, i) => !byId.has(ids[i]!))
+  if (missing.length) {
+    throw new RuleError('validation_failed', `unknown environment ${missing.join(', ')}`, [
+      { field: 'environments', message: `unknown environment ${missing.join(', ')}` },
+    ])
+  }
+  return [...new Set(ids)].map((id) => byId.get(id)!)
+}
+
+async function environmentNames(tx: Db, ids: readonly string[] | null): Promise<string[] | null> {
+  if (!ids) return null
+  const rows = await tx<
+    { id: string; name: string }[]
+  >`select id, name from environment where id = any(${ids}::uuid[])`
+  return ids.map((id) => rows.find((r) => r.id === id)?.name ?? id)
 }
 
 export async function createRelease(
@@ -88,11 +126,25 @@ export async function createRelease(
 ): Promise<Changed> {
   return sql.begin(async (tx) => {
     const id = newId()
+    const environments = input.environments
+      ? await resolveEnvironments(tx, input.environments)
+      : null
     await tx`
-      insert into release (id, name, description, status, extra_metadata, created_by)
+      insert into release (id, name, description, status, extra_metadata, created_by, release_date,
+                           end_date, environments, visible_on_charts)
       values (${id}, ${input.name}, ${input.description ?? null}, ${input.status},
-              ${tx.json((input.extra_metadata ?? {}) as Json)}, ${actor})`
-    await history(tx, id, actor, 'created', { name: input.name, status: input.status })
+              ${tx.json((input.extra_metadata ?? {}) as Json)}, ${actor}, ${input.release_date ?? null},
+              ${input.end_date ?? null}, ${environments ? environments.map((e) => e.id) : null}::uuid[],
+              ${input.visible_on_charts})`
+    await history(tx, id, actor, 'created', {
+      name: input.name,
+      status: input.status,
+      ...(environments ? { environments: environments.map((e) => e.name) } : {}),
+    })
+    if (input.version) {
+      const [row] = await tx<ReleaseRow[]>`select id, name from release where id = ${id}`
+      await addVersionTx(tx, row!, input.version, actor)
+    }
     return { id, releases: await recomputeReleases(tx, [id]) }
   })
 }
@@ -104,7 +156,11 @@ export async function updateRelease(
   patch: UpdateRelease
 ): Promise<Changed> {
   return sql.begin(async (tx) => {
-    const row = await lockForChange(tx, id)
+    const row = await lockForChange(tx, id, true)
+    const presentationOnly = Object.entries(patch).every(
+      ([field, value]) => value === undefined || field === 'visible_on_charts'
+    )
+    if (isFinal(row.status) && !presentationOnly) throw finalError(row)
     if (
       patch.status !== undefined &&
       patch.status !== row.status &&
@@ -117,24 +173,50 @@ export async function updateRelease(
         [{ field: 'status', message: `${row.status} → ${patch.status} is not allowed` }]
       )
     }
+    const next: ReleaseRow = { ...row }
+    if (patch.name !== undefined) next.name = patch.name
+    if (patch.description !== undefined) next.description = patch.description
+    if (patch.extra_metadata !== undefined) next.extra_metadata = patch.extra_metadata ?? {}
+    if (patch.release_date !== undefined) next.release_date = patch.release_date
+    if (patch.end_date !== undefined) next.end_date = patch.end_date
+    if (patch.visible_on_charts !== undefined) next.visible_on_charts = patch.visible_on_charts
+    if (patch.environments !== undefined) {
+      next.environments = patch.environments
+        ? (await resolveEnvironments(tx, patch.environments)).map((e) => e.id)
+        : null
+    }
+    if (next.release_date && next.end_date && next.end_date < next.release_date) {
+      throw new RuleError('validation_failed', 'end_date must not be before release_date', [
+        { field: 'end_date', message: `is before the release date ${next.release_date}` },
+      ])
+    }
     const edits: Record<string, { from: unknown; to: unknown }> = {}
-    const next = { ...row }
-    for (const field of ['name', 'description', 'extra_metadata'] as const) {
-      const value =
-        field === 'extra_metadata'
-          ? patch.extra_metadata === null
-            ? {}
-            : patch.extra_metadata
-          : patch[field]
-      if (value === undefined || JSON.stringify(value) === JSON.stringify(row[field])) continue
-      edits[field] = { from: row[field], to: value }
-      Object.assign(next, { [field]: value })
+    const fields = [
+      'name',
+      'description',
+      'extra_metadata',
+      'release_date',
+      'end_date',
+      'visible_on_charts',
+    ] as const
+    for (const field of fields) {
+      if (JSON.stringify(next[field]) !== JSON.stringify(row[field])) {
+        edits[field] = { from: row[field], to: next[field] }
+      }
+    }
+    if (JSON.stringify(next.environments) !== JSON.stringify(row.environments)) {
+      edits.environments = {
+        from: await environmentNames(tx, row.environments),
+        to: await environmentNames(tx, next.environments),
+      }
     }
     const statusChanged = patch.status !== undefined && patch.status !== row.status
     if (!statusChanged && !Object.keys(edits).length) return { id, releases: [] }
     await tx`
       update release set name = ${next.name}, description = ${next.description},
         extra_metadata = ${tx.json(next.extra_metadata as Json)}, status = ${patch.status ?? row.status},
+        release_date = ${next.release_date}, end_date = ${next.end_date},
+        environments = ${next.environments}::uuid[], visible_on_charts = ${next.visible_on_charts},
         updated_at = now()
       where id = ${id}`
     if (Object.keys(edits).length) await history(tx, id, actor, 'edited', edits)
@@ -153,47 +235,83 @@ export async function addVersion(
 ): Promise<Changed> {
   return sql.begin(async (tx) => {
     const release = await lockForChange(tx, id)
-    const wanted =
-      'version_id' in named ? named.version_id : deriveVersionId(named.product_name, named.version)
-    const [version] = await tx<
-      { id: string; product_id: string; product_name: string; version: string }[]
-    >`
-      select v.id, v.product_id, p.name as product_name, v.version
-      from version v join product p on p.id = v.product_id where v.id = ${wanted}::uuid`
-    if (!version) {
-      const what =
-        'version_id' in named
-          ? `version ${named.version_id}`
-          : `version ${named.version} of ${named.product_name}`
-      throw new RuleError(
-        'not_found',
-        `no ${what}: a version exists once a build or deployment event has named it`
-      )
-    }
-    const [present] = await tx<{ version_id: string; version: string }[]>`
-      select rv.version_id, v.version from release_version rv join version v on v.id = rv.version_id
-      where rv.release_id = ${id} and rv.product_id = ${version.product_id}`
-    if (present) {
-      const message =
-        present.version_id === version.id
-          ? `${version.product_name} ${version.version} is already in release "${release.name}"`
-          : `release "${release.name}" already has ${version.product_name} ${present.version}; a release holds one version per product (remove ${present.version} first)`
-      throw new RuleError('version_already_in_release', message, [
-        {
-          field: 'version_id',
-          message: `${version.product_name} is already in the release at ${present.version}`,
-        },
-      ])
-    }
-    await tx`insert into release_version (release_id, version_id, product_id, added_by)
-             values (${id}, ${version.id}, ${version.product_id}, ${actor})`
-    await tx`update release set updated_at = now() where id = ${id}`
-    await history(tx, id, actor, 'version_added', {
-      version_id: version.id,
-      product_name: version.product_name,
-      version: version.version,
-    })
+    await addVersionTx(tx, release, named, actor)
     return { id, releases: await recomputeReleases(tx, [id]) }
+  })
+}
+
+async function addVersionTx(
+  tx: Db,
+  release: Pick<ReleaseRow, 'id' | 'name'>,
+  named: AddReleaseVersion,
+  actor: string
+) {
+  const id = release.id
+  const wanted =
+    'version_id' in named ? named.version_id : deriveVersionId(named.product_name, named.version)
+  const [version] = await tx<
+    { id: string; product_id: string; product_name: string; version: string }[]
+  >`
+    select v.id, v.product_id, p.name as product_name, v.version
+    from version v join product p on p.id = v.product_id where v.id = ${wanted}::uuid`
+  if (!version) {
+    const what =
+      'version_id' in named
+        ? `version ${named.version_id}`
+        : `version ${named.version} of ${named.product_name}`
+    throw new RuleError(
+      'not_found',
+      `no ${what}: a version exists once a build or deployment event has named it`
+    )
+  }
+  const [present] = await tx<{ version_id: string; version: string }[]>`
+    select rv.version_id, v.version from release_version rv join version v on v.id = rv.version_id
+    where rv.release_id = ${id} and rv.product_id = ${version.product_id}`
+  if (present) {
+    const message =
+      present.version_id === version.id
+        ? `${version.product_name} ${version.version} is already in release "${release.name}"`
+        : `release "${release.name}" already has ${version.product_name} ${present.version}; a release holds one version per product (remove ${present.version} first)`
+    throw new RuleError('version_already_in_release', message, [
+      {
+        field: 'version_id',
+        message: `${version.product_name} is already in the release at ${present.version}`,
+      },
+    ])
+  }
+  await tx`insert into release_version (release_id, version_id, product_id, added_by)
+           values (${id}, ${version.id}, ${version.product_id}, ${actor})`
+  await tx`update release set updated_at = now() where id = ${id}`
+  await history(tx, id, actor, 'version_added', {
+    version_id: version.id,
+    product_name: version.product_name,
+    version: version.version,
+  })
+}
+
+/** Analyses (links to work about a release) are presentation: final releases take them too. */
+export async function addAnalysis(
+  sql: Sql,
+  actor: string,
+  releaseId: string,
+  input: CreateAnalysis
+): Promise<Changed> {
+  return sql.begin(async (tx) => {
+    await lockForChange(tx, releaseId, true)
+    const id = newId()
+    await tx`insert into release_analysis (id, release_id, title, url, note, created_by)
+             values (${id}, ${releaseId}, ${input.title}, ${input.url}, ${input.note ?? null}, ${actor})`
+    return { id, releases: await recomputeReleases(tx, [releaseId]) }
+  })
+}
+
+export async function removeAnalysis(sql: Sql, releaseId: string, id: string): Promise<Changed> {
+  return sql.begin(async (tx) => {
+    await lockForChange(tx, releaseId, true)
+    const gone =
+      await tx`delete from release_analysis where id = ${id}::uuid and release_id = ${releaseId} returning id`
+    if (!gone.length) throw new RuleError('not_found', `no analysis ${id} on release ${releaseId}`)
+    return { id: releaseId, releases: await recomputeReleases(tx, [releaseId]) }
   })
 }
 
@@ -259,6 +377,7 @@ export async function afterEventsRecorded(
   result: RecordResult
 ): Promise<Array<{ id: string; rev: number }>> {
   if (!result.versions.length) return []
+  await detectReleases(tx, result.completed)
   if (result.startedVersions.length) {
     const started = await tx<{ id: string }[]>`
       update release set status = 'in_progress', updated_at = now()

@@ -20,13 +20,16 @@ import type { Sql } from './db.ts'
 import { isTransient } from './errors.ts'
 import {
   RuleError,
+  addAnalysis,
   addVersion,
+  removeAnalysis,
   createRelease,
   removeVersion,
   updateEnvironment,
   updateRelease,
   type Changed,
 } from './releases.ts'
+import { updateSettings } from './settings.ts'
 
 export interface RpcOptions {
   nats: Nats
@@ -45,6 +48,12 @@ export function serveRpc({ nats, names, sql, log, onChanged }: RpcOptions) {
     'release.add_version': (r) => addVersion(sql, r.actor, r.id, r.version),
     'release.remove_version': (r) => removeVersion(sql, r.actor, r.id, r.version_id),
     'environment.update': (r) => updateEnvironment(sql, r.id, r.patch),
+    'settings.update': async (r) => {
+      await updateSettings(sql, r.actor, r.patch)
+      return { id: 'releases', releases: [] }
+    },
+    'analysis.create': (r) => addAnalysis(sql, r.actor, r.release_id, r.analysis),
+    'analysis.delete': (r) => removeAnalysis(sql, r.release_id, r.id),
   }
 
   async function handle(operation: RpcOperation, msg: Msg): Promise<RpcReply> {

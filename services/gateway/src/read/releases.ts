@@ -15,8 +15,13 @@ import { decodeCursor, encodeCursor } from '../cursor.ts'
 import { DEPLOYMENT_COLUMNS } from './catalog.ts'
 import type { Sql } from './db.ts'
 
-const RELEASE_COLUMNS = `r.id, r.name, r.description, r.status, r.extra_metadata, iso(r.created_at) as created_at,
-  iso(r.updated_at) as updated_at, r.created_by, r.versions_count, r.progress->'production' as production, r.rev`
+export const RELEASE_COLUMNS = `r.id, r.name, r.description, r.status, r.extra_metadata, iso(r.created_at) as created_at,
+  iso(r.updated_at) as updated_at, r.created_by, r.versions_count, r.progress->'production' as production,
+  r.automatic, iso(r.release_date) as release_date, iso(r.end_date) as end_date, iso(r.timeline_at) as timeline_at,
+  case when r.environments is null then null else (
+    select coalesce(json_agg(json_build_object('id', e.id, 'name', e.name) order by array_position(r.environments, e.id)), '[]')
+    from environment e where e.id = any(r.environments)) end as environments,
+  r.visible_on_charts, r.rev`
 
 export interface ReleaseQuery {
   status?: ReleaseStatus[]
