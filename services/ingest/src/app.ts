@@ -23,7 +23,6 @@ import {
   AppError,
   errorBody,
   errorHandler,
-  errorResponse,
   healthRoutes,
   notFound,
   requireScope,
@@ -33,8 +32,8 @@ import {
   type TokenStore,
 } from '@shiplog/kit'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 
+import { limitBody } from './body-limit.ts'
 import { normalize, type Receipt } from './normalize.ts'
 import type { Published, Publisher } from './publisher.ts'
 
@@ -160,19 +159,7 @@ export function createIngestApp({
 
 /** Content type (415) and size (413) checks, before any of the body is parsed. */
 function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
-  const limit = bodyLimit({
-    maxSize: maxBytes,
-    // The rest of the body is left unread, so the connection cannot carry another request:
-    // without `Connection: close` a keep-alive client (undici, Node's fetch) sends its next
-    // request down it and gets a reset instead of an answer (fault suite, hostile input).
-    onError: (c) =>
-      errorResponse(
-        c as Context<AppEnv>,
-        new AppError('payload_too_large', `request body exceeds ${maxBytes} bytes`, undefined, {
-          Connection: 'close',
-        })
-      ),
-  })
+  const limit = limitBody(maxBytes)
   return async function jsonBody(c, next) {
     const type = c.req.header('content-type') ?? ''
     if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
