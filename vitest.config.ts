@@ -23,6 +23,20 @@ export default defineConfig({
           ...services,
         },
       },
+      // The dashboard's logic (live sync engine, stores), with its own config: Svelte compiles the
+      // runes in its *.svelte.ts modules.
+      'apps/dashboard/vitest.config.ts',
+      {
+        // The whole system as processes and the built dashboard in headless Chromium (Debian's
+        // chromium, or CHROMIUM_PATH), on the servers the global setup finds.
+        test: {
+          name: 'e2e',
+          include: ['e2e/**/*.test.ts'],
+          globalSetup: services.globalSetup,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 })

@@ -90,7 +90,11 @@ function toError(status: number, body: unknown, text: string): ApiError {
     )
   }
   // not Shiplog's error shape: a proxy or a server that is starting; say what we got
-  const snippet = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160)
+  const snippet = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 160)
   return new ApiError(
     status,
     status >= 500 ? 'unavailable' : 'http_error',

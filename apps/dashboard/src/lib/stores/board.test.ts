@@ -48,7 +48,9 @@ function setup(seq = 0) {
 }
 
 const revs = (store: BoardStore) =>
-  Object.fromEntries([...store.cells.values()].map((c) => [`${c.product_id}/${c.environment_id}`, c.rev]))
+  Object.fromEntries(
+    [...store.cells.values()].map((c) => [`${c.product_id}/${c.environment_id}`, c.rev])
+  )
 const cellsMsg = (seq: number, ...cells: ReturnType<typeof cell>[]) =>
   msg('board', seq, { type: 'cells', cells })
 
@@ -152,7 +154,12 @@ describe('board store', () => {
     sync.message(cellsMsg(1, cell('web', 'stg', 2, '1.1.0')))
     expect(store.rows[0]!.drift).toBe(true)
     // a failed deployment does not change what runs: no drift from it
-    sync.message(cellsMsg(2, { ...cell('web', 'stg', 3, '1.2.0', 'failed'), last_success: cell('web', 'stg', 1, '1.0.0').current }))
+    sync.message(
+      cellsMsg(2, {
+        ...cell('web', 'stg', 3, '1.2.0', 'failed'),
+        last_success: cell('web', 'stg', 1, '1.0.0').current,
+      })
+    )
     expect(store.rows[0]!.drift).toBe(false)
   })
 

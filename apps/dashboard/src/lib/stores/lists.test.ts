@@ -2,13 +2,7 @@
  * The releases list, the live feed, one release and one product: each store's merge of snapshots
  * and updates, and the extra reads an update prompts.
  */
-import type {
-  BoardCell,
-  Deployment,
-  Environment,
-  Release,
-  ReleaseDetail,
-} from '@shiplog/contracts'
+import type { BoardCell, Deployment, Environment, Release, ReleaseDetail } from '@shiplog/contracts'
 import { describe, expect, it } from 'vitest'
 
 import { LiveSync } from '../live/sync.ts'
@@ -94,7 +88,9 @@ describe('releases list', () => {
     // UUIDv7 ids: later ids are later releases
     const a = summary(release('0190-a', 1))
     const b = summary(release('0190-b', 1))
-    sync.message(msg('releases', 1, { type: 'releases', releases: [{ ...a, rev: 3, status: 'in_progress' }] }))
+    sync.message(
+      msg('releases', 1, { type: 'releases', releases: [{ ...a, rev: 3, status: 'in_progress' }] })
+    )
     await api.answer('/releases?limit=200', { items: [b, a] })
     expect(store.list.map((r) => [r.id, r.rev, r.status])).toEqual([
       ['0190-b', 1, 'draft'],
@@ -238,17 +234,29 @@ describe('one release', () => {
     expect(api.pending(`/releases/${ID}/deployments`)).toHaveLength(1)
     // d3 comes live while that read is in flight; the read predates it
     sync.message(
-      msg('feed', 2, { type: 'deployments', deployments: [deployment('d3', T(7), { version_id: 'v9' })] })
+      msg('feed', 2, {
+        type: 'deployments',
+        deployments: [deployment('d3', T(7), { version_id: 'v9' })],
+      })
     )
     await api.answer(`/releases/${ID}/deployments`, {
-      items: [deployment('other', T(6), { version_id: 'v9' }), deployment('d2', T(5)), deployment('d1', T(1))],
+      items: [
+        deployment('other', T(6), { version_id: 'v9' }),
+        deployment('d2', T(5)),
+        deployment('d1', T(1)),
+      ],
     })
     expect(store.deployments.map((d) => d.id)).toEqual(['d3', 'other', 'd2', 'd1'])
     // v1 removed: its deployments go
     sync.message(
-      msg(`release:${ID}`, 2, { type: 'release', release: release(ID, 4, { versions: [version('v9')] }) })
+      msg(`release:${ID}`, 2, {
+        type: 'release',
+        release: release(ID, 4, { versions: [version('v9')] }),
+      })
     )
-    await api.answer(`/releases/${ID}/deployments`, { items: [deployment('other', T(6), { version_id: 'v9' })] })
+    await api.answer(`/releases/${ID}/deployments`, {
+      items: [deployment('other', T(6), { version_id: 'v9' })],
+    })
     expect(store.deployments.map((d) => d.id)).toEqual(['d3', 'other'])
   })
 
@@ -301,7 +309,12 @@ describe('one product', () => {
         deployments: [deployment('d2', T(2), { environment_id: 'dev' })],
       })
     )
-    sync.message(msg('product:web', 2, { type: 'cells', cells: [cell('web', 'dev', 1), cell('web', 'prd', 2, '2.0.0')] }))
+    sync.message(
+      msg('product:web', 2, {
+        type: 'cells',
+        cells: [cell('web', 'dev', 1), cell('web', 'prd', 2, '2.0.0')],
+      })
+    )
     expect(store.history.map((h) => [h.environment.id, h.deployments.map((d) => d.id)])).toEqual([
       ['dev', ['d2']],
       ['prd', ['d1']],

@@ -27,7 +27,12 @@ export interface ReleaseSnapshot {
 }
 
 const versionSet = (r: ReleaseDetail | null) =>
-  r ? r.versions.map((v) => v.version_id).sort().join(',') : ''
+  r
+    ? r.versions
+        .map((v) => v.version_id)
+        .sort()
+        .join(',')
+    : ''
 
 export class ReleaseStore extends Loadable implements RoomHandler<ReleaseSnapshot> {
   readonly id: string
@@ -134,7 +139,8 @@ export class ReleaseStore extends Loadable implements RoomHandler<ReleaseSnapsho
   /** Takes a newer copy of the release; returns whether it was newer. */
   #take(release: ReleaseDetail): boolean {
     if (this.release && !isNewer(this.release, release)) return false
-    const versionsChanged = this.release !== null && versionSet(this.release) !== versionSet(release)
+    const versionsChanged =
+      this.release !== null && versionSet(this.release) !== versionSet(release)
     this.release = release
     // other versions, other deployments: those of a version just added were never sent to us
     if (versionsChanged) void this.#loadDeployments()
