@@ -132,8 +132,10 @@ await waitReady(ports.release, 'the release service')
 supervise('ingest', service('ingest'))
 if (hasGateway) supervise('gateway', service('gateway'))
 if (dev && hasDashboard) {
+  // Vite's dev server (hot reload) passes /api and /socket.io (WebSocket) to GATEWAY_PORT
+  env.GATEWAY_PORT = ports.gateway
   supervise('dashboard', [
-    join(root, 'node_modules', '.bin', 'vite'),
+    join(root, 'apps', 'dashboard', 'node_modules', 'vite', 'bin', 'vite.js'),
     '--config',
     'apps/dashboard/vite.config.ts',
   ])
@@ -143,7 +145,7 @@ if (hasGateway) await waitReady(ports.gateway, 'the gateway')
 
 console.log(`
 Shiplog is running.
-  board      http://localhost:${dev ? '5173' : ports.gateway}/
+  board      http://localhost:${dev ? (env.DASHBOARD_PORT ?? '5173') : ports.gateway}/
   api        http://localhost:${ports.gateway}/api/v1   (docs: /api/docs)
   ingest     http://localhost:${ports.ingest}/v1/deployment-events
   token      ${env.SHIPLOG_BOOTSTRAP_TOKEN}   (admin; kept in .shiplog/bootstrap-token)
