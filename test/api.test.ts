@@ -3,7 +3,6 @@
  */
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { environmentId, productId, versionId } from '@shiplog/contracts'
-import { eventually } from '@shiplog/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { startPipeline, type Pipeline } from './harness.ts'
@@ -14,14 +13,7 @@ const shop = `${tag}-shop`
 const cart = `${tag}-cart`
 const at = (h: number, m = 0) => new Date(Date.UTC(2026, 4, 1, h, m)).toISOString()
 
-async function deploy(fields: Record<string, unknown>) {
-  const res = await p.post('/v1/deployment-events', { status: 'success', ...fields })
-  expect(res.status).toBe(202)
-  const { id } = (await res.json()) as { id: string }
-  await eventually(async () =>
-    expect(await p.sql`select 1 from event where id = ${id}`).toHaveLength(1)
-  )
-}
+const deploy = (fields: Record<string, unknown>) => p.deploy(fields)
 
 beforeAll(async () => {
   p = await startPipeline()

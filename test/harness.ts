@@ -20,6 +20,7 @@ import {
   connectTestNats,
   createTestDatabase,
   dropNamespace,
+  eventually,
   testLogger,
   testNamespace,
 } from '@shiplog/testing'
@@ -51,6 +52,8 @@ export interface Pipeline {
   token: string
   tokens: TokenStore
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
+  /** Posts a deployment (production and success unless given) and waits until it is recorded. */
+  deploy(fields: Record<string, unknown>): Promise<string>
   /** Calls the gateway's API (paths under /api/v1) as one of the test's tokens. */
   api(
     method: string,
@@ -150,6 +153,16 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     for (let i = 0; i < (options.releases ?? 1); i++) await startRelease()
   }
 
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    ingest.request(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      body:
+        typeof body === 'string' || body instanceof ReadableStream ? body : JSON.stringify(body),
+      // a stream body (chunked upload) needs half-duplex; Node's RequestInit type lacks the key
+      ...{ duplex: 'half' },
+    })
+
   return {
     sql,
     names,
@@ -158,18 +171,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     token,
     tokens,
     startRelease,
-    post: async (path, body, headers = {}) =>
-      ingest.request(path, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          ...headers,
-        },
-        body:
-          typeof body === 'string' || body instanceof ReadableStream ? body : JSON.stringify(body),
-        duplex: 'half',
-      }),
+    post,
     gateway,
     secrets,
     async serveGateway({ intervalMs } = {}) {
@@ -206,6 +208,21 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       })
       const text = await res.text()
       return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
+    },
+    async deploy(fields) {
+      const res = await post('/v1/deployment-events', {
+        environment_name: 'production',
+        status: 'success',
+        ...fields,
+      })
+      if (res.status !== 202) throw new Error(`deploy answered ${res.status}: ${await res.text()}`)
+      const { id } = (await res.json()) as { id: string }
+      await eventually(async () => {
+        if (!(await sql`select 1 from event where id = ${id}`).length) {
+          throw new Error(`event ${id} not recorded`)
+        }
+      })
+      return id
     },
     streamMessages: async () => (await admin.jsm.streams.info(names.eventStream)).state.last_seq,
     async stop() {

@@ -3,7 +3,6 @@
  * fields, the timeline, release reports on hand-computed fixtures, the chart, DORA.
  */
 import { versionId } from '@shiplog/contracts'
-import { eventually } from '@shiplog/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { startPipeline, type Pipeline } from './harness.ts'
@@ -18,19 +17,7 @@ beforeAll(async () => {
 })
 afterAll(() => p.stop())
 
-async function deploy(fields: Record<string, unknown>) {
-  const res = await p.post('/v1/deployment-events', {
-    environment_name: 'production',
-    status: 'success',
-    ...fields,
-  })
-  expect(res.status).toBe(202)
-  const { id } = (await res.json()) as { id: string }
-  await eventually(async () =>
-    expect(await p.sql`select 1 from event where id = ${id}`).toHaveLength(1)
-  )
-  return id
-}
+const deploy = (fields: Record<string, unknown>) => p.deploy(fields)
 
 const automaticFor = async (name: string) =>
   (await p.api('GET', `/releases/timeline?product=${name}&automatic=true`)).body.items as Array<
@@ -265,13 +252,14 @@ describe('the release report', () => {
     const [dev, staging, prodA, prodB] = ['dev', 'staging', 'prod-a', 'prod-b'].map(
       (e) => `${e}-${n}`
     )
-    for (const env of [prodA, prodB])
-      {await deploy({
+    for (const env of [prodA, prodB]) {
+      await deploy({
         product_name: product('seed'),
         version: '0.0.1',
         environment_name: env,
         completed_at: t(1),
-      })}
+      })
+    }
     await p.api('PATCH', `/environments/${prodA}`, { type: 'production' })
     await p.api('PATCH', `/environments/${prodB}`, { type: 'production' })
     await deploy({

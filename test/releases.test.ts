@@ -18,19 +18,7 @@ beforeAll(async () => {
 })
 afterAll(() => p.stop())
 
-async function deploy(fields: Record<string, unknown>) {
-  const res = await p.post('/v1/deployment-events', {
-    environment_name: 'production',
-    status: 'success',
-    ...fields,
-  })
-  expect(res.status).toBe(202)
-  const { id } = (await res.json()) as { id: string }
-  await eventually(async () =>
-    expect(await p.sql`select 1 from event where id = ${id}`).toHaveLength(1)
-  )
-  return id
-}
+const deploy = (fields: Record<string, unknown>) => p.deploy(fields)
 
 async function createRelease(body: Record<string, unknown> = {}) {
   const res = await p.api('POST', '/releases', { name: `Release ${++n}`, ...body })

@@ -13,7 +13,7 @@ import {
   readProduct,
   readVersion,
 } from '../read/catalog.ts'
-import { resolveId, type Sql } from '../read/db.ts'
+import { environmentRef, productRef, resolveId, type Sql } from '../read/db.ts'
 import type { ReleaseRpc } from '../rpc-client.ts'
 
 import type { Guards } from './auth.ts'
@@ -26,25 +26,19 @@ import {
   VersionSchema,
 } from './schemas.ts'
 import {
-  router,
+  body,
+  defined,
+  errors,
   IdParams,
+  json,
   Limit,
   ListOf,
-  body,
-  errors,
-  json,
+  NameOrId,
   notFound,
+  router,
   security,
   uuidOr404,
 } from './openapi.ts'
-
-const NameOrId = (what: string) =>
-  z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({ description: `${what} name or id` })
 
 const names = (value: string | undefined, toId: (name: string) => string) =>
   value
@@ -87,8 +81,7 @@ export function catalogRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
       const environments = names(q.environment, environmentId)
       return c.json(
         await readBoard(sql, {
-          ...(products ? { products } : {}),
-          ...(environments ? { environments } : {}),
+          ...defined({ products, environments }),
         }),
         200
       )
@@ -114,10 +107,7 @@ export function catalogRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
     }),
     async (c) => {
       const { q, limit, cursor } = c.req.valid('query')
-      return c.json(
-        await listProducts(sql, { limit, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) }),
-        200
-      )
+      return c.json(await listProducts(sql, { limit, ...defined({ q, cursor }) }), 200)
     }
   )
 
@@ -214,8 +204,7 @@ export function catalogRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
       return c.json(
         await listVersions(sql, {
           limit,
-          ...(product ? { product: resolveId(product, productId) } : {}),
-          ...(cursor ? { cursor } : {}),
+          ...defined({ product: productRef(product), cursor }),
         }),
         200
       )
@@ -280,11 +269,13 @@ export function catalogRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
       return c.json(
         await listDeployments(sql, {
           limit: q.limit,
-          ...(q.product ? { product: resolveId(q.product, productId) } : {}),
-          ...(q.environment ? { environment: resolveId(q.environment, environmentId) } : {}),
-          ...(q.status ? { status: q.status } : {}),
-          ...(q.since ? { since: q.since } : {}),
-          ...(q.cursor ? { cursor: q.cursor } : {}),
+          ...defined({
+            product: productRef(q.product),
+            environment: environmentRef(q.environment),
+            status: q.status,
+            since: q.since,
+            cursor: q.cursor,
+          }),
         }),
         200
       )

@@ -13,13 +13,11 @@ import {
   ReleaseSettings,
   TimelineRelease,
   UpdateReleaseSettings,
-  environmentId,
   page,
-  productId,
 } from '@shiplog/contracts'
 import { AppError } from '@shiplog/kit'
 
-import { resolveId, type Sql } from '../read/db.ts'
+import { environmentRef, productRef, type Sql } from '../read/db.ts'
 import {
   readAnalyses,
   readDeploymentStats,
@@ -33,13 +31,15 @@ import type { ReleaseRpc } from '../rpc-client.ts'
 
 import type { Guards } from './auth.ts'
 import {
+  body,
+  defined,
+  errors,
   IdParams,
+  json,
   Limit,
   ListOf,
-  body,
-  errors,
-  json,
   named,
+  NameOrId,
   notFound,
   router,
   security,
@@ -56,14 +56,6 @@ const Flag = z
   .enum(['true', 'false'], { error: 'must be true or false' })
   .transform((v) => v === 'true')
   .optional()
-const NameOrId = (what: string) =>
-  z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({ description: `${what} name or id` })
-
 const AnalysisSchema = named(Analysis, 'Analysis')
 const SettingsSchema = named(ReleaseSettings, 'ReleaseSettings')
 
@@ -129,14 +121,11 @@ export function intelligenceRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Gu
       return c.json(
         await readTimeline(sql, {
           limit: q.limit,
-          ...(q.from ? { from: q.from } : {}),
-          ...(q.to ? { to: q.to } : {}),
-          ...(q.status ? { status: q.status } : {}),
-          ...(q.automatic !== undefined ? { automatic: q.automatic } : {}),
-          ...(q.visible !== undefined ? { visible: q.visible } : {}),
-          ...(q.product ? { product: resolveId(q.product, productId) } : {}),
-          ...(q.environment ? { environment: resolveId(q.environment, environmentId) } : {}),
-          ...(q.cursor ? { cursor: q.cursor } : {}),
+          ...defined({
+            ...q,
+            product: productRef(q.product),
+            environment: environmentRef(q.environment),
+          }),
         }),
         200
       )
@@ -303,8 +292,10 @@ export function intelligenceRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Gu
         await readDeploymentStats(sql, {
           bucket: q.bucket,
           ...range(q, hours ? 2 : 30, hours ? 31 : 731),
-          ...(q.product ? { product: resolveId(q.product, productId) } : {}),
-          ...(q.environment ? { environment: resolveId(q.environment, environmentId) } : {}),
+          ...defined({
+            product: productRef(q.product),
+            environment: environmentRef(q.environment),
+          }),
         }),
         200
       )
@@ -339,8 +330,10 @@ export function intelligenceRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Gu
       return c.json(
         await readDora(sql, {
           ...range(q, 30, 366),
-          ...(q.product ? { product: resolveId(q.product, productId) } : {}),
-          ...(q.environment ? { environment: resolveId(q.environment, environmentId) } : {}),
+          ...defined({
+            product: productRef(q.product),
+            environment: environmentRef(q.environment),
+          }),
         }),
         200
       )

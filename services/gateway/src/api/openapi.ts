@@ -122,3 +122,21 @@ export function router() {
     },
   })
 }
+
+export const NameOrId = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: `${what} name or id` })
+
+/**
+ * Drops the keys whose value is undefined, so optional query parameters pass on as absent
+ * properties (the read functions' options are exact optional types).
+ */
+export function defined<T extends Record<string, unknown>>(
+  o: T
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never
+}

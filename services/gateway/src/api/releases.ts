@@ -31,14 +31,15 @@ import {
   ReleaseVersionSchema,
 } from './schemas.ts'
 import {
-  router,
+  body,
+  defined,
+  errors,
   IdParams,
+  json,
   Limit,
   ListOf,
-  body,
-  errors,
-  json,
   notFound,
+  router,
   security,
   uuidOr404,
 } from './openapi.ts'
@@ -83,9 +84,7 @@ export function releaseRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
       return c.json(
         await listReleases(sql, {
           limit,
-          ...(status ? { status } : {}),
-          ...(q ? { q } : {}),
-          ...(cursor ? { cursor } : {}),
+          ...defined({ status, q, cursor }),
         }),
         200
       )

@@ -1,6 +1,7 @@
 /**
  * The gateway's Postgres connection. It only reads: every write goes through the release service.
  */
+import { environmentId, productId } from '@shiplog/contracts'
 import type { Logger } from '@shiplog/kit'
 import postgres from 'postgres'
 
@@ -23,6 +24,11 @@ export function connectPostgres(url: string, log: Logger, max = 10): Sql {
     transform: { value: { from: (v: unknown) => (v instanceof Date ? v.toISOString() : v) } },
   })
 }
+
+/** A product or environment named by name or id, as an id; undefined stays undefined. */
+export const productRef = (v: string | undefined) => (v ? resolveId(v, productId) : undefined)
+export const environmentRef = (v: string | undefined) =>
+  v ? resolveId(v, environmentId) : undefined
 
 /** A name or an id: ids of named things are derived from their names (contracts ids.ts). */
 export function resolveId(value: string, fromName: (name: string) => string): string {
