@@ -1,6 +1,13 @@
 /**
  * The environment state matrix: per product and environment, the current deployment and the last
  * successful one, read from the cells the release service maintains.
+ *
+ * The whole board (every product, ~1,600 cells on a large install) is what dashboards, wall
+ * screens and every live client that resyncs ask for, and building it reads two deployments and
+ * two versions per cell: tens of milliseconds of Postgres time, the same answer for everyone. So
+ * the unfiltered board is kept between requests, and each request first asks Postgres whether it
+ * is still current (a sum over the cells' revisions, well under a millisecond): the answer is
+ * never staler than a fresh read.
  */
 import {
   compareEnvironments,
@@ -57,11 +64,25 @@ export async function readEnvironments(sql: Sql): Promise<Environment[]> {
   return rows.sort(compareEnvironments)
 }
 
+/** The board's rows. The unfiltered board's are shared between requests: never modify them. */
 export async function readBoard(
   sql: Sql,
   filter: { products?: string[]; environments?: string[] } = {}
 ): Promise<Board> {
-  const [environments, cells] = await Promise.all([readEnvironments(sql), readCells(sql, filter)])
+  const filtered = !!filter.products || !!filter.environments
+  const [environments, products] = await Promise.all([
+    readEnvironments(sql),
+    filtered ? readCells(sql, filter).then(byProduct) : wholeBoard(sql),
+  ])
+  return {
+    environments: filter.environments
+      ? environments.filter((e) => filter.environments!.includes(e.id))
+      : environments,
+    products,
+  }
+}
+
+function byProduct(cells: CellRow[]): Board['products'] {
   const products = new Map<string, Board['products'][number]>()
   for (const { product_name, ...cell } of cells) {
     const product = products.get(cell.product_id) ?? {
@@ -74,10 +95,95 @@ export async function readBoard(
     products.set(cell.product_id, product)
   }
   for (const product of products.values()) product.drift = hasDrift(product.cells)
-  return {
-    environments: filter.environments
-      ? environments.filter((e) => filter.environments!.includes(e.id))
-      : environments,
-    products: [...products.values()],
+  return [...products.values()]
+}
+
+/**
+ * The unfiltered board, kept per connection pool with the state of the cells it was read at: their
+ * count and the sum and maximum of their revisions. The release service gives a cell a new
+ * revision, higher than any before, in every transaction that changes what the cell shows
+ * (record.ts; live clients rely on the same rule), and never deletes cells, so every commit that
+ * changes the board changes that state. A request that finds the state unchanged gets the kept
+ * board; one that finds it changed re-reads only the cells whose revision moved (a new cell, which
+ * reorders the board, means reading it all). Requests that find the same state share one refresh.
+ * Every read starts after the state was taken, so what a request gets is at least as new as what
+ * Postgres had committed when it asked.
+ */
+interface Snapshot {
+  state: string
+  /** Orders snapshots: the sum only grows. */
+  sum: bigint
+  rows: CellRow[]
+  products: Board['products']
+}
+
+interface Kept {
+  latest?: Snapshot
+  refreshing: Map<string, Promise<Snapshot>>
+}
+
+const kept = new WeakMap<Sql, Kept>()
+const cellKey = (c: { product_id: string; environment_id: string }) =>
+  `${c.product_id}/${c.environment_id}`
+// past this many changed cells, one full read is cheaper than picking them out
+const MAX_PICKED = 200
+
+async function wholeBoard(sql: Sql): Promise<Board['products']> {
+  const [row] = await sql<Array<{ count: number; sum: string; max: string }>>`
+    select count(*)::int as count, coalesce(sum(rev), 0)::text as sum, coalesce(max(rev), 0)::text as max
+    from environment_state`
+  const { count, sum, max } = row!
+  const state = `${count}/${sum}/${max}`
+  const board = kept.get(sql) ?? { refreshing: new Map<string, Promise<Snapshot>>() }
+  kept.set(sql, board)
+  if (board.latest?.state === state) return board.latest.products
+  let refresh = board.refreshing.get(state)
+  if (!refresh) {
+    refresh = readSnapshot(sql, board.latest, count).then((rows) => ({
+      state,
+      sum: BigInt(sum),
+      rows,
+      products: freeze(byProduct(rows)),
+    }))
+    board.refreshing.set(state, refresh)
+    void refresh.then(
+      (snapshot) => {
+        // refreshes may finish out of order: keep the newest
+        if (!board.latest || snapshot.sum >= board.latest.sum) board.latest = snapshot
+        board.refreshing.delete(state)
+      },
+      () => board.refreshing.delete(state)
+    )
   }
+  return (await refresh).products
+}
+
+async function readSnapshot(sql: Sql, base: Snapshot | undefined, count: number) {
+  if (!base || base.rows.length !== count) return readCells(sql)
+  const revs = await sql<Array<{ product_id: string; environment_id: string; rev: number }>>`
+    select product_id, environment_id, rev from environment_state`
+  const before = new Map(base.rows.map((r) => [cellKey(r), r.rev]))
+  const changed = revs.filter((c) => before.get(cellKey(c)) !== c.rev)
+  if (changed.some((c) => !before.has(cellKey(c))) || changed.length > MAX_PICKED) {
+    return readCells(sql)
+  }
+  if (!changed.length) return base.rows
+  const picked = new Map(
+    (await readCells(sql, { pairs: changed })).map((r) => [cellKey(r), r] as const)
+  )
+  return base.rows.map((r) => picked.get(cellKey(r)) ?? r)
+}
+
+/** Shared rows are frozen, so a caller that modifies them fails loudly instead of corrupting others'. */
+function freeze(products: Board['products']): Board['products'] {
+  for (const product of products) {
+    for (const cell of product.cells) {
+      Object.freeze(cell.current)
+      if (cell.last_success) Object.freeze(cell.last_success)
+      Object.freeze(cell)
+    }
+    Object.freeze(product.cells)
+    Object.freeze(product)
+  }
+  return Object.freeze(products) as Board['products']
 }
