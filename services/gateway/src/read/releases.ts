@@ -36,7 +36,16 @@ export async function listReleases(sql: Sql, query: ReleaseQuery) {
   const rows = await sql<Release[]>`
     select ${sql.unsafe(RELEASE_COLUMNS)} from release r
     where true
-      ${query.status?.length ? sql`and r.status = any(${query.status})` : sql``}
+      ${
+        // one status is compared with `=`, so the plan walks release_status_idx (status, id desc)
+        // and stops after one page; with `= any(…)`, the generic plan of the prepared statement
+        // walks every release newest first until a page matches, as far back as that takes
+        query.status?.length === 1
+          ? sql`and r.status = ${query.status[0]!}`
+          : query.status?.length
+            ? sql`and r.status = any(${query.status})`
+            : sql``
+      }
       ${query.q ? sql`and r.name ilike ${'%' + query.q.replace(/[\\%_]/g, (c) => '\\' + c) + '%'}` : sql``}
       ${after ? sql`and r.id < ${after}::uuid` : sql``}
     order by r.id desc
