@@ -169,7 +169,7 @@ const backends = async () =>
   ).map((r) => r.pid)
 
 async function measure(endpoint: string, mode: string, run: () => Promise<Sample>) {
-  const account = cpuAccount(gateway.pid, backends)
+  const account = cpuAccount({ gateway: gateway.pid }, backends)
   await account.begin()
   const sample = await run()
   const cpu = await account.stop()
@@ -255,7 +255,7 @@ function print(gatewayRss: number) {
     lines.push(
       `| ${row.endpoint} | ${kb(row.sample.bytes / Math.max(1, row.sample.count))} | ${row.mode} | ` +
         `${(row.sample.count / row.sample.seconds).toFixed(0)} | ${fmt(p50)} | ${fmt(p99)}${miss} | ${fmt(max)} | ` +
-        `${[c.service, c.postgres, c.generator, c.others].map((x) => x.toFixed(2)).join(' / ')} | ` +
+        `${[c.processes.gateway!, c.postgres, c.generator, c.others].map((x) => x.toFixed(2)).join(' / ')} | ` +
         `${row.mode.startsWith('closed') ? planCell(row.endpoint) : ''} |` +
         (row.sample.errors || row.sample.dropped
           ? ` ${row.sample.errors} errors, ${row.sample.dropped} dropped`

@@ -64,28 +64,30 @@ function machineCpu(): { busy: number; total: number } {
 }
 
 export interface CpuShare {
-  /** Cores' worth of CPU each party used during the phase (2.0 = both cores of a 2-core box). */
-  service: number
-  generator: number
+  /** Cores' worth of CPU (2.0 = both cores of a 2-core box) used by each watched process. */
+  processes: Record<string, number>
+  /** Our database's Postgres backends. */
   postgres: number
+  /** This process: the load generator. */
+  generator: number
+  /** Every other process on the machine. */
   others: number
   idle: number
 }
 
 /**
- * Starts accounting; `stop()` answers who used the CPU since. Postgres backends are those whose
- * pids `backends()` answers at the end (our database's connections).
+ * Starts accounting; `stop()` answers who used the CPU since. `processes` names the pids to watch;
+ * Postgres backends are those `backends()` answers (our database's connections), at the start
+ * and at the end, so one opened meanwhile counts from its start.
  */
-export function cpuAccount(servicePid: number, backends: () => Promise<number[]>) {
+export function cpuAccount(processes: Record<string, number>, backends: () => Promise<number[]>) {
+  const cpu = (pid: number) => processUsage(pid).cpuSeconds
   const machine0 = machineCpu()
-  const service0 = processUsage(servicePid).cpuSeconds
+  const processes0 = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpu(pid)]))
   const generator0 = process.cpuUsage()
   const started = performance.now()
   let pg0: Map<number, number> | undefined
-  const pgCpu = async () => {
-    const pids = await backends()
-    return new Map(pids.map((pid) => [pid, processUsage(pid).cpuSeconds]))
-  }
+  const pgCpu = async () => new Map((await backends()).map((pid) => [pid, cpu(pid)]))
   return {
     async begin() {
       pg0 = await pgCpu()
@@ -93,20 +95,22 @@ export function cpuAccount(servicePid: number, backends: () => Promise<number[]>
     async stop(): Promise<CpuShare> {
       const wall = (performance.now() - started) / 1000
       const machine = machineCpu()
-      const pg1 = await pgCpu()
       let postgresSeconds = 0
-      for (const [pid, seconds] of pg1) postgresSeconds += seconds - (pg0?.get(pid) ?? 0)
+      for (const [pid, seconds] of await pgCpu()) postgresSeconds += seconds - (pg0?.get(pid) ?? 0)
       const g = process.cpuUsage(generator0)
-      const service = (processUsage(servicePid).cpuSeconds - service0) / wall
+      const shares = Object.fromEntries(
+        Object.entries(processes).map(([k, pid]) => [k, (cpu(pid) - processes0[k]!) / wall])
+      )
       const generator = (g.user + g.system) / 1e6 / wall
-      const postgresShare = postgresSeconds / wall
+      const postgres = postgresSeconds / wall
       const busy = (machine.busy - machine0.busy) / wall
       const total = (machine.total - machine0.total) / wall
+      const ours = Object.values(shares).reduce((a, b) => a + b, 0) + generator + postgres
       return {
-        service,
+        processes: shares,
+        postgres,
         generator,
-        postgres: postgresShare,
-        others: Math.max(0, busy - service - generator - postgresShare),
+        others: Math.max(0, busy - ours),
         idle: Math.max(0, total - busy),
       }
     },

@@ -38,11 +38,13 @@ export function freePort(): Promise<number> {
 export async function startService(
   name: 'gateway' | 'ingest' | 'release',
   env: Record<string, string>,
-  options: { port?: number; ready?: string; timeoutMs?: number } = {}
+  options: { port?: number; ready?: string; timeoutMs?: number; nodeArgs?: string[] } = {}
 ): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort())
   const portVariable = `${name.toUpperCase()}_PORT`
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
+  // extra arguments come after tsx, so a TypeScript module can be preloaded with them
+  const args = ['--import', 'tsx', ...(options.nodeArgs ?? []), `services/${name}/src/main.ts`]
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVariable]: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
