@@ -25,6 +25,8 @@ const ports = {
   ingest: env.INGEST_PORT ?? '3001',
   release: env.RELEASE_PORT ?? '3002',
 }
+// on one machine, ingest is beside the gateway: the dashboard shows this in its curl examples
+env.SHIPLOG_INGEST_URL ??= `http://localhost:${ports.ingest}`
 
 function fail(message: string): never {
   console.error(`\n✖ ${message}\n`)

@@ -91,6 +91,14 @@ describe('the OpenAPI document', () => {
   })
 })
 
+describe('info', () => {
+  it('tells anyone the version and whether anonymous reads are allowed', async () => {
+    const info = await p.api('GET', '/info', undefined, null)
+    expect(info.status).toBe(200)
+    expect(info.body).toEqual({ version: expect.any(String), public_read: false, ingest_url: null })
+  })
+})
+
 describe('the board', () => {
   it('shows the current deployment, the last good one under a failed one, and drift', async () => {
     const board = (await p.api('GET', `/board?product=${shop},${cart}`, undefined, 'reader')).body

@@ -120,12 +120,6 @@ export const Board = z.object({
 })
 export type Board = z.infer<typeof Board>
 
-/** Drift: the versions that run (last successful) differ across the product's environments. */
-export function hasDrift(cells: readonly Pick<BoardCell, 'last_success'>[]): boolean {
-  const running = new Set(cells.flatMap((c) => (c.last_success ? [c.last_success.version_id] : [])))
-  return running.size > 1
-}
-
 /** A page of a list: pass `next_cursor` back as `cursor` for the next one. */
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), next_cursor: z.string().nullable() })

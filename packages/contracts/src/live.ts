@@ -26,7 +26,7 @@ export const Room = {
 export const ROOM_RE = /^(board|releases|feed|(release|product):[0-9a-f-]{36})$/
 
 export type LiveMessage = { room: string; seq: number } & (
-  | { type: 'cells'; cells: BoardCell[] }
+  | { type: 'cells'; cells: Array<BoardCell & { product_name: string }> }
   | { type: 'releases'; releases: Release[] }
   | { type: 'release'; release: ReleaseDetail }
   | { type: 'deployments'; deployments: Deployment[] }

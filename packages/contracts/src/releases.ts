@@ -5,32 +5,7 @@
 import { z } from 'zod'
 
 import { Metadata, Timestamp } from './events.ts'
-
-export const ReleaseStatus = {
-  draft: 'draft',
-  in_progress: 'in_progress',
-  completed: 'completed',
-  cancelled: 'cancelled',
-} as const
-export type ReleaseStatus = (typeof ReleaseStatus)[keyof typeof ReleaseStatus]
-export const RELEASE_STATUSES = Object.values(ReleaseStatus)
-
-/**
- * The lifecycle: draft → in_progress → completed, and cancelled from draft or in_progress.
- * completed and cancelled are final. A release leaves draft by itself when a deployment of one
- * of its versions starts; only a person marks it completed.
- */
-export const RELEASE_TRANSITIONS: Record<ReleaseStatus, readonly ReleaseStatus[]> = {
-  draft: ['in_progress', 'cancelled'],
-  in_progress: ['completed', 'cancelled'],
-  completed: [],
-  cancelled: [],
-}
-
-export const isFinal = (status: ReleaseStatus): boolean => RELEASE_TRANSITIONS[status].length === 0
-
-export const canTransition = (from: ReleaseStatus, to: ReleaseStatus): boolean =>
-  RELEASE_TRANSITIONS[from].includes(to)
+import { RELEASE_STATUSES } from './lifecycle.ts'
 
 const Name = z
   .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
@@ -217,6 +192,3 @@ export const HistoryEntry = z.object({
   changes: z.record(z.string(), z.unknown()),
 })
 export type HistoryEntry = z.infer<typeof HistoryEntry>
-
-/** The actor recorded for what Shiplog does by itself. */
-export const SYSTEM_ACTOR = 'shiplog'

@@ -14,6 +14,7 @@ import {
 } from '@shiplog/kit'
 
 import { guards } from './api/auth.ts'
+import { infoRoutes } from './api/info.ts'
 import { dashboardRoutes } from './dashboard.ts'
 import { catalogRoutes } from './api/catalog.ts'
 import { intelligenceRoutes } from './api/intelligence.ts'
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   readiness: Record<string, ReadinessCheck>
   /** The built dashboard, served at / (none in API-only tests). */
   dashboardDir?: string
+  /** Ingest's public base URL, shown to people for posting events. */
+  ingestUrl?: string | null
 }
 
 export const API_VERSION = '1.0.0'
@@ -41,6 +44,14 @@ export function createGatewayApp(deps: GatewayDeps) {
   const guard = guards(tokens, deps.publicRead)
 
   const api = router()
+  api.route(
+    '/',
+    infoRoutes({
+      version: API_VERSION,
+      public_read: deps.publicRead,
+      ingest_url: deps.ingestUrl ?? null,
+    })
+  )
   // before the release routes: /releases/timeline must not read as /releases/{id}
   api.route('/', intelligenceRoutes({ sql, rpc, guards: guard }))
   api.route('/', releaseRoutes({ sql, rpc, guards: guard }))

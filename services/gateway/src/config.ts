@@ -11,6 +11,11 @@ export const GatewayEnv = z.object({
     .optional(),
   /** Lets anyone read the board and the API without a token (wall screens on a trusted network). */
   SHIPLOG_PUBLIC_READ: env.flag(false),
+  /** Where CD tools reach ingest, e.g. https://shiplog.example.com:3001 (shown in the dashboard). */
+  SHIPLOG_INGEST_URL: z
+    .string()
+    .refine((s) => /^https?:\/\//.test(s) && URL.canParse(s), { error: 'must be an http(s) URL' })
+    .optional(),
   /** The built dashboard; served at / when it exists. */
   SHIPLOG_DASHBOARD_DIR: z.string().default('apps/dashboard/dist'),
 })
@@ -26,6 +31,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     bootstrapToken: e.SHIPLOG_BOOTSTRAP_TOKEN,
     publicRead: e.SHIPLOG_PUBLIC_READ,
     dashboardDir: e.SHIPLOG_DASHBOARD_DIR,
+    ingestUrl: e.SHIPLOG_INGEST_URL ?? null,
   }
 }
 export type GatewayConfig = ReturnType<typeof loadConfig>

@@ -18,7 +18,6 @@ import {
   Room,
   Update,
   hasScope,
-  type BoardCell,
   type ClientToServerEvents,
   type LiveMessage,
   type NatsNames,
@@ -185,19 +184,18 @@ export function attachLive(server: HttpServer, options: LiveOptions) {
       releaseIds.length && members(Room.releases) ? listReleasesById(sql, releaseIds) : [],
       Promise.all(detailIds.map((id) => readRelease(sql, id))),
     ])
-    const plainCells: BoardCell[] = cells.map(({ product_name: _, ...cell }) => cell)
-    if (plainCells.length && members(Room.board)) {
-      send(Room.board, { type: 'cells', cells: plainCells })
+    if (cells.length && members(Room.board)) {
+      send(Room.board, { type: 'cells', cells: cells })
     }
     if (deployments.length && members(Room.feed)) {
       send(Room.feed, { type: 'deployments', deployments })
     }
     for (const productId of new Set([
-      ...plainCells.map((c) => c.product_id),
+      ...cells.map((c) => c.product_id),
       ...deployments.map((d) => d.product_id),
     ])) {
       if (!productRooms(productId)) continue
-      const mine = plainCells.filter((c) => c.product_id === productId)
+      const mine = cells.filter((c) => c.product_id === productId)
       if (mine.length) send(Room.product(productId), { type: 'cells', cells: mine })
       const mineDeployments = deployments.filter((d) => d.product_id === productId)
       if (mineDeployments.length) {

@@ -31,6 +31,7 @@ try {
     log,
     publicRead: config.publicRead,
     dashboardDir: config.dashboardDir,
+    ingestUrl: config.ingestUrl,
     readiness: {
       nats: () => nats.isConnected(),
       postgres: async () => await sql`select 1 from release limit 1`.then(() => true),

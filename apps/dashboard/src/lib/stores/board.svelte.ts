@@ -6,6 +6,7 @@
 import {
   Room,
   compareEnvironments,
+  hasDrift,
   type Board,
   type BoardCell,
   type Environment,
@@ -17,7 +18,6 @@ import type { Api } from '../api.ts'
 import { coalesce } from '../live/coalesce.ts'
 import { cellKey, mergeSnapshot, mergeUpdates } from '../live/merge.ts'
 import type { RoomHandler } from '../live/sync.ts'
-import { hasDrift } from '../rules.ts'
 
 import { Loadable } from './loadable.svelte.ts'
 
