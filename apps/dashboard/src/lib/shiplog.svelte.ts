@@ -1,8 +1,10 @@
 /**
  * The dashboard's single instances, made once at startup: session (token), API client, live sync
- * engine and its connection, router, theme. Pages import them from here.
+ * engine and its connection, router, theme, what the install says about itself. Pages import
+ * them from here.
  */
 import { createApi, isTransient } from './api.ts'
+import { Info } from './info.svelte.ts'
 import { Connection } from './live/connection.svelte.ts'
 import { LiveSync } from './live/sync.ts'
 import { Router } from './router.svelte.ts'
@@ -23,6 +25,8 @@ export const connection = new Connection(sync, session)
 export const router = new Router()
 
 export const theme = new Theme()
+
+export const info = new Info(api)
 
 session.onChange(() => {
   connection.reconnect()

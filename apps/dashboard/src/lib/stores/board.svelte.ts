@@ -1,7 +1,8 @@
 /**
  * The environment board's state: environments (columns), products (rows) and their cells, from
- * the `board` room. Cells converge by rev (`live/merge.ts`); a cell naming an environment or a
- * product we have never seen makes us read just that (new ones appear on the board by themselves).
+ * the `board` room. Cells converge by rev (`live/merge.ts`); live cells carry their product's
+ * name, so a new product's row is named at once; a cell naming an environment we have never seen
+ * makes us read the environments (new columns appear on the board by themselves).
  */
 import {
   Room,
@@ -11,7 +12,6 @@ import {
   type BoardCell,
   type Environment,
   type LiveMessage,
-  type Product,
 } from '@shiplog/contracts'
 
 import type { Api } from '../api.ts'
@@ -57,7 +57,6 @@ export class BoardStore extends Loadable implements RoomHandler<Board> {
   })
 
   readonly #api: Api
-  readonly #productsLoading = new Set<string>()
 
   constructor(api: Api) {
     super()
@@ -81,12 +80,16 @@ export class BoardStore extends Loadable implements RoomHandler<Board> {
 
   apply(message: LiveMessage): void {
     if (message.type !== 'cells') return
-    this.cells = mergeUpdates(this.cells, message.cells, cellKey)
+    const cells = message.cells.map(({ product_name: _name, ...cell }) => cell)
+    this.cells = mergeUpdates(this.cells, cells, cellKey)
+    const unnamed = message.cells.filter((c) => this.products.get(c.product_id) !== c.product_name)
+    if (unnamed.length) {
+      const products = new Map(this.products)
+      for (const c of unnamed) products.set(c.product_id, c.product_name)
+      this.products = products
+    }
     const known = new Set(this.environments.map((e) => e.id))
     if (message.cells.some((c) => !known.has(c.environment_id))) void this.loadEnvironments()
-    for (const c of message.cells) {
-      if (!this.products.has(c.product_id)) void this.#loadProduct(c.product_id)
-    }
   }
 
   /** A new environment showed up in a cell: read the columns again. */
@@ -98,17 +101,4 @@ export class BoardStore extends Loadable implements RoomHandler<Board> {
       this.failed(error)
     }
   })
-
-  async #loadProduct(id: string): Promise<void> {
-    if (this.#productsLoading.has(id)) return
-    this.#productsLoading.add(id)
-    try {
-      const product = await this.#api.get<Product>(`/products/${id}`)
-      this.products = new Map(this.products).set(product.id, product.name)
-    } catch (error) {
-      this.failed(error)
-    } finally {
-      this.#productsLoading.delete(id)
-    }
-  }
 }

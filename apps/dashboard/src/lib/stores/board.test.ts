@@ -51,8 +51,15 @@ const revs = (store: BoardStore) =>
   Object.fromEntries(
     [...store.cells.values()].map((c) => [`${c.product_id}/${c.environment_id}`, c.rev])
   )
-const cellsMsg = (seq: number, ...cells: ReturnType<typeof cell>[]) =>
-  msg('board', seq, { type: 'cells', cells })
+/** A live `cells` message: each cell carries its product's name, as the gateway sends it. */
+const cellsMsg = (
+  seq: number,
+  ...cells: Array<ReturnType<typeof cell> & { product_name?: string }>
+) =>
+  msg('board', seq, {
+    type: 'cells',
+    cells: cells.map((c) => ({ product_name: `${c.product_id}-name`, ...c })),
+  })
 
 describe('board store', () => {
   it('shows the snapshot, then takes newer cells and ignores older ones', async () => {
@@ -135,13 +142,14 @@ describe('board store', () => {
     expect(api.pending()).toEqual([])
   })
 
-  it('reads the name of a product it has never seen', async () => {
+  it("names a new product's row from the live cell, without reading the product", async () => {
     const { api, store, sync } = setup(0)
     await api.answer('/board', board([cell('web', 'prd', 1)]))
-    sync.message(cellsMsg(1, cell('fresh', 'prd', 1)))
-    expect(store.rows.map((r) => r.name)).toEqual(['…', 'web-name'])
-    await api.answer('/products/fresh', { id: 'fresh', name: 'billing' })
+    sync.message(cellsMsg(1, { ...cell('fresh', 'prd', 1), product_name: 'billing' }))
     expect(store.rows.map((r) => r.name)).toEqual(['billing', 'web-name'])
+    expect(api.calls.filter((c) => c.startsWith('/products'))).toEqual([])
+    // and the cell itself is stored as a board cell, without the name
+    expect(store.cells.get('fresh/prd')).not.toHaveProperty('product_name')
   })
 
   it('flags drift when the versions running differ across environments', async () => {
