@@ -1,14 +1,30 @@
 /**
  * A small history router: the URL is the state (filters live in its query, so a wall screen's
  * bookmark restores its view), links are ordinary <a href>, and the gateway answers any page path
- * with index.html. Routes are a table, so later pages (timeline, report, metrics) are one line.
+ * with index.html. Routes are a table: a page is one line.
  */
-export type RouteName = 'board' | 'releases' | 'release' | 'product' | 'feed' | 'not_found'
+export type RouteName =
+  | 'board'
+  | 'releases'
+  | 'release'
+  | 'report'
+  | 'timeline'
+  | 'charts'
+  | 'dora'
+  | 'settings'
+  | 'product'
+  | 'feed'
+  | 'not_found'
 
 const ROUTES: ReadonlyArray<readonly [RegExp, RouteName]> = [
   [/^\/$/, 'board'],
   [/^\/releases\/?$/, 'releases'],
   [/^\/releases\/([^/]+)\/?$/, 'release'],
+  [/^\/releases\/([^/]+)\/report\/?$/, 'report'],
+  [/^\/timeline\/?$/, 'timeline'],
+  [/^\/charts\/?$/, 'charts'],
+  [/^\/dora\/?$/, 'dora'],
+  [/^\/settings\/?$/, 'settings'],
   [/^\/products\/([^/]+)\/?$/, 'product'],
   [/^\/feed\/?$/, 'feed'],
 ]

@@ -17,9 +17,14 @@ function stored(): ThemeChoice {
 
 export class Theme {
   choice = $state<ThemeChoice>(stored())
+  /** Changes whenever the colours may have (a choice, or the system's preference): canvases redraw. */
+  changes = $state(0)
 
   constructor() {
     this.#apply()
+    window
+      .matchMedia?.('(prefers-color-scheme: dark)')
+      .addEventListener('change', () => this.changes++)
   }
 
   next(): void {
@@ -35,5 +40,6 @@ export class Theme {
   #apply(): void {
     if (this.choice === 'system') delete document.documentElement.dataset.theme
     else document.documentElement.dataset.theme = this.choice
+    this.changes++
   }
 }
