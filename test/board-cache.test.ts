@@ -22,10 +22,11 @@ async function deploy(fields: Record<string, unknown>) {
 
 /** The kept board, and the same board read fresh (a filter naming every product is never kept). */
 async function boards() {
-  const whole = (await p.api('GET', '/board')).body
-  const ids = whole.products.map((x: { id: string }) => x.id).join(',')
-  const fresh = (await p.api('GET', `/board?product=${ids}`)).body
-  return { whole, fresh }
+  const kept = await p.api('GET', '/board')
+  const ids = kept.body.products.map((x: { id: string }) => x.id).join(',')
+  const fresh = await p.api('GET', `/board?product=${ids}`)
+  expect(kept.headers.get('content-type')).toBe(fresh.headers.get('content-type'))
+  return { whole: kept.body, fresh: fresh.body }
 }
 
 beforeAll(async () => {
@@ -60,6 +61,17 @@ describe('the kept board', () => {
       `${tag}-a`,
     ])
     expect(grown.whole.products[1].cells).toHaveLength(3)
+
+    // the environments are read on every request: a new column order shows at once
+    const production = grown.whole.environments.find(
+      (e: { name: string }) => e.name === 'production'
+    )
+    expect(
+      (await p.api('PATCH', `/environments/${production.id}`, { display_order: -1 })).status
+    ).toBe(200)
+    const reordered = await boards()
+    expect(reordered.whole).toEqual(reordered.fresh)
+    expect(reordered.whole.environments[0].name).toBe('production')
   })
 
   it('ends equal to a fresh read after reads racing writes', async () => {

@@ -72,7 +72,7 @@ export async function readBoard(
   const filtered = !!filter.products || !!filter.environments
   const [environments, products] = await Promise.all([
     readEnvironments(sql),
-    filtered ? readCells(sql, filter).then(byProduct) : wholeBoard(sql),
+    filtered ? readCells(sql, filter).then(byProduct) : wholeBoard(sql).then((b) => b.products),
   ])
   return {
     environments: filter.environments
@@ -115,6 +115,8 @@ interface Snapshot {
   sum: bigint
   rows: CellRow[]
   products: Board['products']
+  /** The whole board serialized, with the environments it was serialized with. */
+  json?: { environments: string; bytes: Uint8Array<ArrayBuffer> }
 }
 
 interface Kept {
@@ -128,7 +130,7 @@ const cellKey = (c: { product_id: string; environment_id: string }) =>
 // past this many changed cells, one full read is cheaper than picking them out
 const MAX_PICKED = 200
 
-async function wholeBoard(sql: Sql): Promise<Board['products']> {
+async function wholeBoard(sql: Sql): Promise<Snapshot> {
   const [row] = await sql<Array<{ count: number; sum: string; max: string }>>`
     select count(*)::int as count, coalesce(sum(rev), 0)::text as sum, coalesce(max(rev), 0)::text as max
     from environment_state`
@@ -136,7 +138,7 @@ async function wholeBoard(sql: Sql): Promise<Board['products']> {
   const state = `${count}/${sum}/${max}`
   const board = kept.get(sql) ?? { refreshing: new Map<string, Promise<Snapshot>>() }
   kept.set(sql, board)
-  if (board.latest?.state === state) return board.latest.products
+  if (board.latest?.state === state) return board.latest
   let refresh = board.refreshing.get(state)
   if (!refresh) {
     refresh = readSnapshot(sql, board.latest, count).then((rows) => ({
@@ -155,7 +157,24 @@ async function wholeBoard(sql: Sql): Promise<Board['products']> {
       () => board.refreshing.delete(state)
     )
   }
-  return (await refresh).products
+  return refresh
+}
+
+const utf8 = new TextEncoder()
+
+/**
+ * The whole board as the JSON that serializing readBoard(sql) gives, kept with its snapshot for as
+ * long as neither the cells nor the environments change: an unchanged board then costs a request
+ * the two checks and a write, instead of serializing and encoding a megabyte again.
+ */
+export async function readBoardJson(sql: Sql): Promise<Uint8Array<ArrayBuffer>> {
+  const [environments, snapshot] = await Promise.all([readEnvironments(sql), wholeBoard(sql)])
+  const columns = JSON.stringify(environments)
+  if (snapshot.json?.environments !== columns) {
+    const board = `{"environments":${columns},"products":${JSON.stringify(snapshot.products)}}`
+    snapshot.json = { environments: columns, bytes: utf8.encode(board) }
+  }
+  return snapshot.json.bytes
 }
 
 async function readSnapshot(sql: Sql, base: Snapshot | undefined, count: number) {
