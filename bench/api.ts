@@ -201,10 +201,12 @@ try {
       )
     }
     if (target.name === 'GET /board' && config.changes > 0) {
-      const rate = Math.max(1, Math.round(max * 0.5))
+      // the lowest rate above, now with every change making the next request refresh the board
+      const fraction = Math.min(...config.fractions)
+      const rate = Math.max(1, Math.round(max * fraction))
       await measure(
         target.name,
-        `open loop, ${rate} req/s (50%), ${config.changes} cells changing/s`,
+        `open loop, ${rate} req/s (${fraction * 100}%), ${config.changes} cells changing/s`,
         () => withChanges(config.changes, () => load.open(target, rate, config.seconds))
       )
     }
