@@ -40,6 +40,9 @@ describe('stacking', () => {
       buckets: [{ at: '2026-01-10T05:00:00.000Z', counts: counts(1, 0, 0), total: 1 }],
     })
     expect(hours.x[0]).toBe(jan10 + 5 * 3600 + 1800)
+    // the axis spans whole buckets, the last (today's, still running) included
+    expect(s.range).toEqual([jan10, jan10 + 3 * 86_400])
+    expect(hours.range).toEqual([jan10 + 5 * 3600, jan10 + 6 * 3600])
     expect(stackBuckets({ bucket: 'day', buckets: [] }).max).toBe(0)
   })
 

@@ -23,6 +23,11 @@ export interface StackedBuckets {
   tops: Record<Stacked, number[]>
   totals: number[]
   max: number
+  /**
+   * What the x axis spans, in Unix seconds: whole buckets, from the first one's start to the
+   * last one's end (today's bucket is drawn whole, though the range ends now).
+   */
+  range: [number, number]
 }
 
 export function stackBuckets(stats: Pick<DeploymentStats, 'bucket' | 'buckets'>): StackedBuckets {
@@ -44,7 +49,18 @@ export function stackBuckets(stats: Pick<DeploymentStats, 'bucket' | 'buckets'>)
     }
     totals.push(sum)
   }
-  return { step, x, at, counts, tops, totals, max: Math.max(0, ...totals) }
+  const first = x[0] ?? 0
+  const last = x.at(-1) ?? first
+  return {
+    step,
+    x,
+    at,
+    counts,
+    tops,
+    totals,
+    max: Math.max(0, ...totals),
+    range: [first - step / 2, last + step / 2],
+  }
 }
 
 export interface Marker {

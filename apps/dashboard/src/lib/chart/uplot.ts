@@ -86,7 +86,7 @@ export interface DeploymentsOptions {
   height: number
   palette: Palette
   data: StackedBuckets
-  /** The chart's time range, Unix seconds. */
+  /** The x axis' span, Unix seconds. */
   range: [number, number]
   /** The bucket under the pointer (null when it leaves). */
   onHover(index: number | null): void
@@ -163,7 +163,11 @@ export function plotAdoption(el: HTMLElement, o: AdoptionOptions): Plot {
         x: { time: true, range: () => [first - 43_200, Math.max(last, first + 86_400) + 43_200] },
         y: { range: [0, 100] },
       },
-      axes: axes(o.palette, { values: (_u, vals) => vals.map((v) => `${v}%`), size: 50 }),
+      axes: [
+        // one tick per day (or week, when they crowd), named by the day
+        { ...axes(o.palette)[0]!, incrs: [86_400, 2 * 86_400, 7 * 86_400], values: '{D} {MMM}' },
+        axes(o.palette, { values: (_u, vals) => vals.map((v) => `${v}%`), size: 50 })[1]!,
+      ],
       series: [
         {},
         {
