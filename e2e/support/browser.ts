@@ -35,12 +35,20 @@ export async function launchBrowser(): Promise<Browser> {
 
 export async function newContext(
   browser: Browser,
-  options: { token?: string; colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {}
+  options: {
+    token?: string
+    colorScheme?: 'light' | 'dark'
+    width?: number
+    height?: number
+    /** The browser's time zone (date inputs are local); the machine's when not given. */
+    timezoneId?: string
+  } = {}
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1400, height: options.height ?? 900 },
     colorScheme: options.colorScheme ?? 'light',
     reducedMotion: 'reduce',
+    ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
   })
   if (options.token) {
     await context.addInitScript((token) => {
@@ -68,6 +76,54 @@ export async function open(context: BrowserContext, url: string) {
       const now = await page.evaluate(() => (window as unknown as { e2eMarker?: number }).e2eMarker)
       if (now !== marker) throw new Error('the page was reloaded')
     },
+  }
+}
+
+/**
+ * Starts watching the page for an element matching `selector` (and containing `text`): returns a
+ * function that resolves with the page's clock (ms since the epoch) at the DOM change that made
+ * it appear. The page notes the moment itself (a MutationObserver), so the time does not depend
+ * on how often a background tab gets animation frames, and watching starts before the action.
+ */
+export async function watch(
+  page: Page,
+  selector: string,
+  text?: string
+): Promise<(timeout?: number) => Promise<number>> {
+  const key = `${selector}|${text ?? ''}`
+  await page.evaluate(
+    ([key, selector, text]) => {
+      const w = window as unknown as { e2eSeen?: Record<string, number> }
+      const seen = (w.e2eSeen ??= {})
+      const holds = () =>
+        [...document.querySelectorAll(selector)].some(
+          (el) => text === '' || (el.textContent ?? '').includes(text)
+        )
+      if (holds()) {
+        seen[key] = Date.now()
+        return
+      }
+      const observer = new MutationObserver(() => {
+        if (!holds()) return
+        seen[key] = Date.now()
+        observer.disconnect()
+      })
+      observer.observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        characterData: true,
+      })
+    },
+    [key, selector, text ?? ''] as const
+  )
+  return async (timeout = 15_000) => {
+    const handle = await page.waitForFunction(
+      (key) => (window as unknown as { e2eSeen?: Record<string, number> }).e2eSeen?.[key],
+      key,
+      { timeout, polling: 50 }
+    )
+    return (await handle.jsonValue()) as number
   }
 }
 

@@ -138,6 +138,8 @@ export interface System {
   logDir: string
   /** Posts one deployment event to ingest and expects it accepted. */
   deploy(event: Record<string, unknown>): Promise<{ id: string }>
+  /** Posts one build event to ingest and expects it accepted. */
+  build(event: Record<string, unknown>): Promise<{ id: string }>
   /** Calls the gateway's API as admin. */
   api<T = any>(method: string, path: string, body?: unknown): Promise<T>
   /** The gateway's process, to stop and start again. */
@@ -182,21 +184,23 @@ export async function startSystem(options: { publicRead?: boolean } = {}): Promi
   }
 
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  async function ingestPost(path: string, event: Record<string, unknown>) {
+    const res = await fetch(`${ingest.url}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(event),
+    })
+    if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${await res.text()}`)
+    return (await res.json()) as { id: string }
+  }
   return {
     url: gateway.url,
     ingestUrl: ingest.url,
     token,
     logDir: work,
     gateway,
-    async deploy(event) {
-      const res = await fetch(`${ingest.url}/v1/deployment-events`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(event),
-      })
-      if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${await res.text()}`)
-      return (await res.json()) as { id: string }
-    },
+    deploy: (event) => ingestPost('/v1/deployment-events', event),
+    build: (event) => ingestPost('/v1/build-events', event),
     async api(method, path, body) {
       const res = await fetch(`${gateway.url}/api/v1${path}`, {
         method,
