@@ -237,11 +237,20 @@ describe('timeline', () => {
     // the read for the old filters answers late: dropped
     await api.answer(FIRST, { items: [entry({ ...a, automatic: true }, [])], next_cursor: null })
     expect(store.loaded).toBe(false)
-    await api.answer('/releases/timeline?automatic=false&limit=50', {
-      items: [entry(a, [])],
-      next_cursor: null,
-    })
-    expect(store.list.map((e) => e.id)).toEqual(['a'])
+    // a release that arrives while the new first page is read lands on top of it
+    const b = summary('b', 1, DAY(2))
+    sync.message(msg('releases', 1, { type: 'releases', releases: [b] }))
+    // (the page read started before b existed, and answers after b was read in full)
+    const page = '/releases/timeline?automatic=false&limit=50'
+    if (api.pending().includes('/releases/b')) {
+      await api.answer('/releases/b', detail(b, [['web', '1']]))
+    }
+    await api.answer(page, { items: [entry(a, [])], next_cursor: null })
+    if (api.pending().includes('/releases/b')) {
+      await api.answer('/releases/b', detail(b, [['web', '1']]))
+    }
+    expect(store.list.map((e) => e.id)).toEqual(['b', 'a'])
+    expect(api.pending()).toEqual([])
   })
 })
 

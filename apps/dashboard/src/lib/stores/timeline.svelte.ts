@@ -62,6 +62,8 @@ export class TimelineStore extends Loadable implements RoomHandler<TimelineSnaps
   /** Older pages were read: a snapshot (the first page) no longer sets where they end. */
   #paged = false
   readonly #reading = new Map<string, { again: boolean }>()
+  /** Messages that came while the first page for new filters was read. */
+  #held: LiveMessage[] | null = null
 
   constructor(api: Api, filters: TimelineFilters) {
     super()
@@ -99,6 +101,11 @@ export class TimelineStore extends Loadable implements RoomHandler<TimelineSnaps
 
   apply(message: LiveMessage): void {
     if (message.type !== 'releases') return
+    if (this.#held) {
+      // the first page for new filters is being read: this goes on top of it, as the engine does
+      this.#held.push(message)
+      return
+    }
     let next: Map<string, TimelineEntry> | null = null
     const arrived: string[] = []
     for (const summary of message.releases) {
@@ -125,10 +132,18 @@ export class TimelineStore extends Loadable implements RoomHandler<TimelineSnaps
     this.#paged = false
     this.loaded = false
     this.fresh = new Set()
-    void this.fetch().then(
-      (s) => this.reset(s),
-      (e: unknown) => this.failed(e)
-    )
+    const held: LiveMessage[] = []
+    this.#held = held
+    void this.fetch()
+      .then(
+        (s) => this.reset(s),
+        (e: unknown) => this.failed(e)
+      )
+      .finally(() => {
+        if (this.#held !== held) return // newer filters took over
+        this.#held = null
+        for (const m of held) this.apply(m)
+      })
   }
 
   /** Reads the next older page. */
