@@ -105,7 +105,8 @@ function byProduct(cells: CellRow[]): Board['products'] {
  * (record.ts; live clients rely on the same rule), and never deletes cells, so every commit that
  * changes the board changes that state. A request that finds the state unchanged gets the kept
  * board; one that finds it changed re-reads only the cells whose revision moved (a new cell, which
- * reorders the board, means reading it all). Requests that find the same state share one refresh.
+ * reorders the board, means reading it all) and rebuilds only their products, keeping the others'
+ * objects (and their serialized JSON). Requests that find the same state share one refresh.
  * Every read starts after the state was taken, so what a request gets is at least as new as what
  * Postgres had committed when it asked.
  */
@@ -141,11 +142,11 @@ async function wholeBoard(sql: Sql): Promise<Snapshot> {
   if (board.latest?.state === state) return board.latest
   let refresh = board.refreshing.get(state)
   if (!refresh) {
-    refresh = readSnapshot(sql, board.latest, count).then((rows) => ({
+    refresh = readSnapshot(sql, board.latest, count).then(({ rows, products }) => ({
       state,
       sum: BigInt(sum),
       rows,
-      products: freeze(byProduct(rows)),
+      products,
     }))
     board.refreshing.set(state, refresh)
     void refresh.then(
@@ -161,6 +162,14 @@ async function wholeBoard(sql: Sql): Promise<Snapshot> {
 }
 
 const utf8 = new TextEncoder()
+/** Each kept product's JSON, made once: a change re-serializes only the products it touched. */
+const serialized = new WeakMap<Board['products'][number], string>()
+
+function productJson(product: Board['products'][number]): string {
+  let json = serialized.get(product)
+  if (json === undefined) serialized.set(product, (json = JSON.stringify(product)))
+  return json
+}
 
 /**
  * The whole board as the JSON that serializing readBoard(sql) gives, kept with its snapshot for as
@@ -171,26 +180,42 @@ export async function readBoardJson(sql: Sql): Promise<Uint8Array<ArrayBuffer>> 
   const [environments, snapshot] = await Promise.all([readEnvironments(sql), wholeBoard(sql)])
   const columns = JSON.stringify(environments)
   if (snapshot.json?.environments !== columns) {
-    const board = `{"environments":${columns},"products":${JSON.stringify(snapshot.products)}}`
+    // what JSON.stringify makes of the board, put together from its products' kept JSON
+    const products = snapshot.products.map(productJson).join(',')
+    const board = `{"environments":${columns},"products":[${products}]}`
     snapshot.json = { environments: columns, bytes: utf8.encode(board) }
   }
   return snapshot.json.bytes
 }
 
-async function readSnapshot(sql: Sql, base: Snapshot | undefined, count: number) {
-  if (!base || base.rows.length !== count) return readCells(sql)
+async function readSnapshot(
+  sql: Sql,
+  base: Snapshot | undefined,
+  count: number
+): Promise<Pick<Snapshot, 'rows' | 'products'>> {
+  const all = async () => {
+    const rows = await readCells(sql)
+    return { rows, products: freeze(byProduct(rows)) }
+  }
+  if (!base || base.rows.length !== count) return all()
   const revs = await sql<Array<{ product_id: string; environment_id: string; rev: number }>>`
     select product_id, environment_id, rev from environment_state`
   const before = new Map(base.rows.map((r) => [cellKey(r), r.rev]))
   const changed = revs.filter((c) => before.get(cellKey(c)) !== c.rev)
-  if (changed.some((c) => !before.has(cellKey(c))) || changed.length > MAX_PICKED) {
-    return readCells(sql)
-  }
-  if (!changed.length) return base.rows
+  if (changed.some((c) => !before.has(cellKey(c))) || changed.length > MAX_PICKED) return all()
+  if (!changed.length) return base
   const picked = new Map(
     (await readCells(sql, { pairs: changed })).map((r) => [cellKey(r), r] as const)
   )
-  return base.rows.map((r) => picked.get(cellKey(r)) ?? r)
+  const rows = base.rows.map((r) => picked.get(cellKey(r)) ?? r)
+  const moved = new Set([...picked.values()].map((r) => r.product_id))
+  const rebuilt = new Map(
+    freeze(byProduct(rows.filter((r) => moved.has(r.product_id)))).map((p) => [p.id, p])
+  )
+  return {
+    rows,
+    products: Object.freeze(base.products.map((p) => rebuilt.get(p.id) ?? p)) as Board['products'],
+  }
 }
 
 /** Shared rows are frozen, so a caller that modifies them fails loudly instead of corrupting others'. */
