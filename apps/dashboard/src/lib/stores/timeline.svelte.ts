@@ -164,6 +164,7 @@ export class TimelineStore extends Loadable implements RoomHandler<TimelineSnaps
       this.#paged = true
       this.cursor = page.next_cursor
       this.end = page.next_cursor && last ? positionOf(last) : null
+      this.#readMissing()
     } catch (error) {
       this.failed(error)
     } finally {
@@ -181,8 +182,16 @@ export class TimelineStore extends Loadable implements RoomHandler<TimelineSnaps
     }
   }
 
+  /**
+   * Reads the products of the releases the page would show (any product), not of every release
+   * whose progress moved somewhere further down the timeline.
+   */
   #readMissing(): void {
-    for (const e of this.entries.values()) if (needsProducts(e)) void this.#readRelease(e.id)
+    const anyProduct = { ...this.filters, product: null }
+    for (const e of this.entries.values()) {
+      if (!needsProducts(e) || !covered(positionOf(e), this.end)) continue
+      if (matchesTimeline(e, anyProduct)) void this.#readRelease(e.id)
+    }
   }
 
   async #readRelease(id: string): Promise<void> {
