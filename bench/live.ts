@@ -19,7 +19,7 @@ import { ENVIRONMENTS } from './api/dataset.ts'
 import { cpuAccount, machineFacts, type CpuShare } from './api/machine.ts'
 import { Histogram } from './live/histogram.ts'
 import type { FromClients, ToClients } from './live/clients.ts'
-import { startSystem } from './live/system.ts'
+import { startSystem, type GatewayMemory } from './live/system.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -374,15 +374,12 @@ function print(r: {
   messageBytes: number
   lag: string
   lagP99Ms: number
-  memory: Record<
-    'idle' | 'withClients' | 'afterLoad',
-    Awaited<ReturnType<typeof system.gatewayMemory>>
-  >
+  memory: Record<'idle' | 'withClients' | 'afterLoad', GatewayMemory>
   cpu: CpuShare
 }) {
   const ms = (x: number) => (Number.isNaN(x) ? '–' : x < 10 ? x.toFixed(1) : x.toFixed(0))
   const pct = (h: Histogram) => `${ms(h.percentile(50))} / ${ms(h.percentile(99))} / ${ms(h.max)}`
-  const perConnection = (key: 'rssBytes' | 'heapUsedBytes', to: 'withClients' | 'afterLoad') =>
+  const perConnection = (key: keyof GatewayMemory, to: 'withClients' | 'afterLoad') =>
     (r.memory[to][key] - r.memory.idle[key]) / Math.max(1, r.sockets)
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
   const rate = (r.posted.acks.filter(Boolean).length / r.posted.seconds).toFixed(0)
@@ -410,8 +407,8 @@ function print(r: {
     `| events that reached the clients | ${((100 * r.observed) / Math.max(1, r.possible)).toFixed(1)} % of ${r.possible.toLocaleString('en')} (event, client) pairs; ${((100 * r.exact) / Math.max(1, r.possible)).toFixed(1)} % shown as such, the rest overtaken in their cell by a later event first (then timed at that one's arrival); ${r.early} before their 202 was read (counted 0 ms) | |`,
     `| messages delivered | ${(r.messages / r.window).toFixed(0)}/s to all clients (${(r.messages / r.window / Math.max(1, r.sockets)).toFixed(1)}/s per client); ${r.gaps} sequence gaps, ${r.resyncs} resyncs | |`,
     `| client processes' event-loop delay while measuring (p99 / max; their lag is in the latency above) | ${r.lag} | |`,
-    `| gateway memory per connection (connected and subscribed, idle) | RSS ${kb(perConnection('rssBytes', 'withClients'))}, JS heap ${kb(perConnection('heapUsedBytes', 'withClients'))} | < 20 KB: heap ${perConnection('heapUsedBytes', 'withClients') < TARGET_BYTES_PER_CONNECTION ? '✓' : '✗'}, RSS ${perConnection('rssBytes', 'withClients') < TARGET_BYTES_PER_CONNECTION ? '✓' : '✗'} |`,
-    `| … after the load | RSS ${kb(perConnection('rssBytes', 'afterLoad'))}, JS heap ${kb(perConnection('heapUsedBytes', 'afterLoad'))} | |`,
+    `| gateway memory per connection (connected and subscribed, idle) | RSS ${kb(perConnection('rssBytes', 'withClients'))}; JS heap used ${kb(perConnection('heapUsedBytes', 'withClients'))} (held ${kb(perConnection('heapTotalBytes', 'withClients'))}), external ${kb(perConnection('externalBytes', 'withClients'))} | < 20 KB: heap ${perConnection('heapUsedBytes', 'withClients') < TARGET_BYTES_PER_CONNECTION ? '✓' : '✗'}, RSS ${perConnection('rssBytes', 'withClients') < TARGET_BYTES_PER_CONNECTION ? '✓' : '✗'} |`,
+    `| … after the load | RSS ${kb(perConnection('rssBytes', 'afterLoad'))}; JS heap used ${kb(perConnection('heapUsedBytes', 'afterLoad'))} (held ${kb(perConnection('heapTotalBytes', 'afterLoad'))}), external ${kb(perConnection('externalBytes', 'afterLoad'))} | |`,
     `| gateway RSS: idle / ${r.sockets} clients / after load | ${(r.memory.idle.rssBytes / 2 ** 20).toFixed(0)} / ${(r.memory.withClients.rssBytes / 2 ** 20).toFixed(0)} / ${(r.memory.afterLoad.rssBytes / 2 ** 20).toFixed(0)} MB | |`,
     `| CPU (cores' worth) while measuring | gateway ${c.processes.gateway!.toFixed(2)}, clients ${clientsCpu.toFixed(2)}, release ${c.processes.release!.toFixed(2)}, ingest ${c.processes.ingest!.toFixed(2)}, Postgres ${c.postgres.toFixed(2)}, poster ${c.generator.toFixed(2)}, others ${c.others.toFixed(2)}, idle ${c.idle.toFixed(2)} | |`,
     '',

@@ -17,6 +17,16 @@ import postgres from 'postgres'
 
 import { startService, type ServiceProcess } from '../api/service.ts'
 
+export interface GatewayMemory {
+  rssBytes: number
+  /** Live JS objects. */
+  heapUsedBytes: number
+  /** What V8 holds for the heap, used or not. */
+  heapTotalBytes: number
+  /** Memory of native objects tied to JS ones (buffers among them). */
+  externalBytes: number
+}
+
 export interface System {
   databaseUrl: string
   namespace: string
@@ -25,7 +35,7 @@ export interface System {
   ingest: ServiceProcess
   gateway: ServiceProcess
   /** The gateway's memory right after a full garbage collection. */
-  gatewayMemory(): Promise<{ rssBytes: number; heapUsedBytes: number; heapTotalBytes: number }>
+  gatewayMemory(): Promise<GatewayMemory>
   stop(): Promise<void>
 }
 
@@ -95,6 +105,7 @@ export async function startSystem(options: {
         rssBytes: usage.rss,
         heapUsedBytes: usage.heapUsed,
         heapTotalBytes: usage.heapTotal,
+        externalBytes: usage.external,
       }
     },
     async stop() {
