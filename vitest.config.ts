@@ -37,6 +37,16 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        // Shiplog as real processes on private servers, broken on purpose under load; minutes
+        // long, so `pnpm test:faults` runs it (and .ci/run), not `pnpm test`. Needs no TEST_* URLs.
+        test: {
+          name: 'faults',
+          include: ['faults/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 })
