@@ -254,14 +254,17 @@ function print(gatewayRss: number) {
     const [p50, p99, max] = percentiles(row.sample.latencies, [50, 99, 100])
     const miss = p99 !== undefined && p99 >= TARGET_P99_MS ? ' ✗' : ' ✓'
     const c = row.cpu
+    // requests that failed, or that the open loop never sent because too many were waiting
+    const lost = [
+      row.sample.errors ? `${row.sample.errors} errors` : '',
+      row.sample.dropped ? `${row.sample.dropped} not sent` : '',
+    ].filter(Boolean)
     lines.push(
       `| ${row.endpoint} | ${kb(row.sample.bytes / Math.max(1, row.sample.count))} | ${row.mode} | ` +
-        `${(row.sample.count / row.sample.seconds).toFixed(0)} | ${fmt(p50)} | ${fmt(p99)}${miss} | ${fmt(max)} | ` +
+        `${(row.sample.count / row.sample.seconds).toFixed(0)}${lost.length ? ` (${lost.join(', ')})` : ''} | ` +
+        `${fmt(p50)} | ${fmt(p99)}${miss} | ${fmt(max)} | ` +
         `${[c.processes.gateway!, c.postgres, c.generator, c.others].map((x) => x.toFixed(2)).join(' / ')} | ` +
-        `${row.mode.startsWith('closed') ? planCell(row.endpoint) : ''} |` +
-        (row.sample.errors || row.sample.dropped
-          ? ` ${row.sample.errors} errors, ${row.sample.dropped} dropped`
-          : '')
+        `${row.mode.startsWith('closed') ? planCell(row.endpoint) : ''} |`
     )
   }
   lines.push('', `✓/✗: p99 under/over the ${TARGET_P99_MS} ms target.`, '', '#### Plans', '')
