@@ -16,6 +16,12 @@ export const GatewayEnv = z.object({
     .string()
     .refine((s) => /^https?:\/\//.test(s) && URL.canParse(s), { error: 'must be an http(s) URL' })
     .optional(),
+  /**
+   * Least time between two live flushes: a room gets at most 1000/this messages a second. Lower
+   * is fresher, higher is cheaper for many viewers; the first change after a quiet spell goes out
+   * at once either way.
+   */
+  SHIPLOG_LIVE_INTERVAL_MS: env.positiveInt(100),
   /** The built dashboard; served at / when it exists. */
   SHIPLOG_DASHBOARD_DIR: z.string().default('apps/dashboard/dist'),
 })
@@ -31,6 +37,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     bootstrapToken: e.SHIPLOG_BOOTSTRAP_TOKEN,
     publicRead: e.SHIPLOG_PUBLIC_READ,
     dashboardDir: e.SHIPLOG_DASHBOARD_DIR,
+    liveIntervalMs: e.SHIPLOG_LIVE_INTERVAL_MS,
     ingestUrl: e.SHIPLOG_INGEST_URL ?? null,
   }
 }

@@ -45,6 +45,7 @@ try {
     tokens,
     log: log.child({ component: 'live' }),
     publicRead: config.publicRead,
+    intervalMs: config.liveIntervalMs,
   })
   log.info(
     { port: config.port, namespace: config.namespace, publicRead: config.publicRead },

@@ -140,9 +140,11 @@ export async function readReport(
     }
   })
   const failuresByEnv = new Map<string, number>()
-  for (const h of history)
-    {if (h.status === 'failed')
-      {failuresByEnv.set(h.environment_id, (failuresByEnv.get(h.environment_id) ?? 0) + h.n)}}
+  for (const h of history) {
+    if (h.status === 'failed') {
+      failuresByEnv.set(h.environment_id, (failuresByEnv.get(h.environment_id) ?? 0) + h.n)
+    }
+  }
   const reached = metricsVersions.reduce((n, v) => n + v.reached, 0)
   const targeted = metricsVersions.reduce((n, v) => n + v.targeted, 0)
   const firstDeployed = min(metricsVersions.map((v) => v.first_deployed_at ?? undefined))
