@@ -15,16 +15,38 @@ const NS = {
   event: '6c1f3e0a-8d0b-4f57-9a51-1b5d0f2a7c06',
 } as const
 
-export const productId = (product: string): string => v5(product, NS.product)
+/**
+ * The same names come back with every event, and each derivation is a SHA-1: remember the last
+ * few thousand answers. (Cleared when full: cheaper than an LRU, and a miss only costs a hash.)
+ */
+function memo(namespace: string): (name: string) => string {
+  const known = new Map<string, string>()
+  return (name) => {
+    let id = known.get(name)
+    if (id === undefined) {
+      if (known.size >= 20_000) known.clear()
+      id = v5(name, namespace)
+      known.set(name, id)
+    }
+    return id
+  }
+}
 
-export const environmentId = (environment: string): string => v5(environment, NS.environment)
+const productIds = memo(NS.product)
+const environmentIds = memo(NS.environment)
+const versionIds = memo(NS.version)
+const deploymentIds = memo(NS.deployment)
+
+export const productId = (product: string): string => productIds(product)
+
+export const environmentId = (environment: string): string => environmentIds(environment)
 
 // A product id has a fixed length, so "<id>:<version>" cannot collide across products.
 export const versionId = (product: string, version: string): string =>
-  v5(`${productId(product)}:${version}`, NS.version)
+  versionIds(`${productId(product)}:${version}`)
 
 export const deploymentId = (product: string, version: string, environment: string): string =>
-  v5(`${versionId(product, version)}:${environmentId(environment)}`, NS.deployment)
+  deploymentIds(`${versionId(product, version)}:${environmentId(environment)}`)
 
 /** A token's id follows from its hash, so ensuring the bootstrap token twice is one record. */
 export const tokenIdFromHash = (hash: string): string => v5(hash, NS.token)

@@ -11,7 +11,6 @@ import type { Db } from './db.ts'
 import type { CompletedDeployment } from './record.ts'
 import { readSettings } from './settings.ts'
 
-
 /** Creates the releases these deployments call for; returns their ids. */
 export async function detectReleases(
   tx: Db,
@@ -19,15 +18,14 @@ export async function detectReleases(
 ): Promise<string[]> {
   const semver = completed.filter((d) => isSemver(d.version))
   if (!semver.length) return []
-  const settings = await readSettings(tx)
+  const candidates = [...new Set(semver.map((d) => d.environment_id))]
+  const [settings, productionRows] = await Promise.all([
+    readSettings(tx),
+    tx<{ id: string }[]>`
+      select id from environment where type = 'production' and id = any(${candidates}::uuid[])`,
+  ])
   if (!settings.auto_detect) return []
-  const production = new Set(
-    (
-      await tx<{ id: string }[]>`
-        select id from environment
-        where type = 'production' and id = any(${[...new Set(semver.map((d) => d.environment_id))]}::uuid[])`
-    ).map((e) => e.id)
-  )
+  const production = new Set(productionRows.map((e) => e.id))
   // the earliest qualifying deployment of each version in this batch
   const first = new Map<string, CompletedDeployment>()
   for (const d of semver) {
@@ -35,22 +33,31 @@ export async function detectReleases(
     if (
       isExcluded(d.product_name, settings.exclude_patterns) ||
       isExcluded(d.environment_name, settings.exclude_patterns)
-    )
-      {continue}
+    ) {
+      continue
+    }
     if (isBackfill(d, d.at, settings.backfill_horizon_hours)) continue
     const seen = first.get(d.version_id)
     if (!seen || d.at < seen.at) first.set(d.version_id, d)
   }
+  if (!first.size) return []
+  // "for the first time": no earlier successful production deployment of the version at all,
+  // backfilled ones included
+  const firsts = [...first.values()]
+  const earlier = new Set(
+    (
+      await tx<{ version_id: string }[]>`
+        select c.version_id from unnest(${firsts.map((d) => d.version_id)}::uuid[], ${firsts.map((d) => d.at)}::timestamptz[])
+          as c(version_id, at)
+        where exists (
+          select 1 from event e join environment env on env.id = e.environment_id
+          where e.version_id = c.version_id and e.kind = 'deployment' and e.status = 'completed'
+            and e.outcome = 'applied' and env.type = 'production' and e.occurred_at < c.at)`
+    ).map((r) => r.version_id)
+  )
   const created: string[] = []
-  for (const d of first.values()) {
-    // "for the first time": no earlier successful production deployment of this version at all,
-    // backfilled ones included
-    const [earlier] = await tx`
-      select 1 from event e join environment env on env.id = e.environment_id
-      where e.version_id = ${d.version_id} and e.kind = 'deployment' and e.status = 'completed'
-        and e.outcome = 'applied' and env.type = 'production' and e.occurred_at < ${d.at}
-      limit 1`
-    if (earlier) continue
+  for (const d of firsts) {
+    if (earlier.has(d.version_id)) continue
     const id = newId()
     const [row] = await tx<{ id: string }[]>`
       insert into release (id, name, status, automatic, detected_version_id, release_date, visible_on_charts, created_by)

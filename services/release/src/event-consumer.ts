@@ -17,6 +17,7 @@ import type { Logger, Nats } from '@shiplog/kit'
 import { z } from 'zod'
 
 import type { Db, Sql } from './db.ts'
+import { KnownCatalog } from './catalog.ts'
 import { isTransient } from './errors.ts'
 import { recordEvents, type AfterRecord, type IncomingEvent, type RecordResult } from './record.ts'
 
@@ -61,6 +62,8 @@ export function startEventConsumer(options: EventConsumerOptions): EventConsumer
   let inFlight = 0
   let current: { close(): Promise<unknown> } | undefined
   let transientFailures = 0
+  // what this process knows is stored already: products, environments, versions (catalog.ts)
+  const known = new KnownCatalog()
 
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
   const backoff = () => Math.min(5000, 250 * 2 ** Math.min(transientFailures, 5))
@@ -118,12 +121,14 @@ export function startEventConsumer(options: EventConsumerOptions): EventConsumer
     }
     if (!parsed.length) return
     try {
-      const result = await recordEvents(sql, parsed, after)
+      const result = await recordEvents(sql, parsed, after, known)
       for (const p of parsed) p.msg.ack()
       transientFailures = 0
       onRecorded?.(result)
     } catch (err) {
       if (isTransient(err)) return retryLater(parsed, err)
+      // a database restored from a backup could make the memory of stored rows wrong
+      known.forget()
       if (parsed.length === 1) return failedAlone(parsed[0]!, err)
       log.warn({ err, size: parsed.length }, 'batch failed; retrying its messages one by one')
       for (const p of parsed) await handle([p.msg])

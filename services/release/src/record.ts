@@ -7,7 +7,6 @@ import {
   deploymentId,
   environmentId,
   eventTime,
-  inferEnvironmentType,
   productId,
   versionId,
   type BuildEvent,
@@ -15,6 +14,7 @@ import {
   type ShiplogEvent,
 } from '@shiplog/contracts'
 
+import { KnownCatalog, recordCatalog, type Learned, type Named } from './catalog.ts'
 import type { Db, Sql } from './db.ts'
 import { applyEvent, type DeploymentState } from './deployments.ts'
 
@@ -82,17 +82,15 @@ interface Resolved extends IncomingEvent {
 export async function recordEvents(
   sql: Sql,
   batch: readonly IncomingEvent[],
-  after?: AfterRecord
+  after?: AfterRecord,
+  known: KnownCatalog = new KnownCatalog()
 ): Promise<RecordResult> {
   const events = dedupe(batch).map(resolve)
-  return sql.begin(async (tx) => {
-    const catalog = await upsertCatalog(tx, events)
-    const { shas, versions } = await claimShas(tx, events)
-    await moveFirstSeen(tx, {
-      product: catalog.products,
-      environment: catalog.environments,
-      version: versions,
-    })
+  let learned: Learned | undefined
+  const result = await sql.begin(async (tx) => {
+    const catalog = await recordCatalog(tx, events.map(named), known)
+    learned = catalog.learned
+    const shas = catalog.shas
     const conflicts = new Set(
       events
         .filter(
@@ -113,7 +111,7 @@ export async function recordEvents(
     const cells = await applyDeployments(tx, deployments)
     await applyBuilds(tx, builds)
 
-    const result: RecordResult = {
+    const recorded: RecordResult = {
       stored: events.filter((e) => fresh.has(e.event.id)).map((e) => e.event.id),
       duplicates: events.filter((e) => !fresh.has(e.event.id)).map((e) => e.event.id),
       conflicts: events
@@ -147,9 +145,25 @@ export async function recordEvents(
         })),
       releases: [],
     }
-    if (after) result.releases = await after(tx, result)
-    return result
+    if (after) recorded.releases = await after(tx, recorded)
+    return recorded
   })
+  // only now is what the transaction wrote certainly stored
+  if (learned) known.learn(learned)
+  return result
+}
+
+function named(e: Resolved): Named {
+  return {
+    product_id: e.product_id,
+    product_name: e.event.product_name,
+    environment_id: e.environment_id,
+    environment_name: e.event.kind === 'deployment' ? e.event.environment_name : null,
+    version_id: e.version_id,
+    version: e.event.version,
+    scm_sha: e.event.scm_sha ?? null,
+    time: e.time,
+  }
 }
 
 /** The same event twice in one batch (a re-post beyond JetStream's dedupe window): keep the first. */
@@ -173,134 +187,33 @@ function resolve(incoming: IncomingEvent): Resolved {
 
 type Json = Parameters<Db['json']>[0]
 const unique = <T>(xs: T[]) => [...new Set(xs)]
-const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 const deploymentIdOf = (e: Resolved & { event: DeploymentEvent }) =>
   deploymentId(e.event.product_name, e.event.version, e.event.environment_name)
 
-// Rows are inserted in id order so that two instances inserting the same names cannot deadlock.
-async function upsertCatalog(tx: Db, events: Resolved[]) {
-  const products = new Map<string, { id: string; name: string; first_seen_at: string }>()
-  const environments = new Map<
-    string,
-    { id: string; name: string; type: string; first_seen_at: string }
-  >()
-  for (const e of events) {
-    const p = products.get(e.product_id)
-    if (!p || e.time < p.first_seen_at) {
-      products.set(e.product_id, {
-        id: e.product_id,
-        name: e.event.product_name,
-        first_seen_at: e.time,
-      })
-    }
-    if (e.event.kind !== 'deployment' || !e.environment_id) continue
-    const env = environments.get(e.environment_id)
-    if (!env || e.time < env.first_seen_at) {
-      const name = e.event.environment_name
-      environments.set(e.environment_id, {
-        id: e.environment_id,
-        name,
-        type: inferEnvironmentType(name),
-        first_seen_at: e.time,
-      })
-    }
-  }
-  await tx`insert into product ${tx([...products.values()].sort(byId))} on conflict do nothing`
-  if (environments.size) {
-    await tx`insert into environment ${tx([...environments.values()].sort(byId))} on conflict do nothing`
-  }
-  return { products: [...products.values()], environments: [...environments.values()] }
-}
-
-/**
- * "First seen" is the earliest own time of any event naming the thing, so a late or backfilled
- * event moves it back. A plain UPDATE locks only the rows it changes, which here are rare.
- */
-async function moveFirstSeen(
-  tx: Db,
-  seen: Record<'product' | 'environment' | 'version', Array<{ id: string; first_seen_at: string }>>
-) {
-  const ids = (xs: Array<{ id: string }>) => xs.map((x) => x.id)
-  const ats = (xs: Array<{ first_seen_at: string }>) => xs.map((x) => x.first_seen_at)
-  await tx`
-    with p as (
-      update product t set first_seen_at = x.at
-      from unnest(${ids(seen.product)}::uuid[], ${ats(seen.product)}::timestamptz[]) as x(id, at)
-      where t.id = x.id and t.first_seen_at > x.at returning 1
-    ), e as (
-      update environment t set first_seen_at = x.at
-      from unnest(${ids(seen.environment)}::uuid[], ${ats(seen.environment)}::timestamptz[]) as x(id, at)
-      where t.id = x.id and t.first_seen_at > x.at returning 1
-    ), v as (
-      update version t set first_seen_at = x.at
-      from unnest(${ids(seen.version)}::uuid[], ${ats(seen.version)}::timestamptz[]) as x(id, at)
-      where t.id = x.id and t.first_seen_at > x.at returning 1
-    )
-    select (select count(*) from p) + (select count(*) from e) + (select count(*) from v)`
-}
-
-/**
- * Creates versions on first sight and claims each one's SHA for the first event that names one.
- * A version is immutable: once it has a SHA, no later event can change it. Returns the SHA each
- * version now has.
- */
-async function claimShas(tx: Db, events: Resolved[]) {
-  const versions = new Map<
-    string,
-    {
-      id: string
-      product_id: string
-      version: string
-      scm_sha: string | null
-      first_seen_at: string
-    }
-  >()
-  for (const e of events) {
-    const row = versions.get(e.version_id)
-    if (!row) {
-      versions.set(e.version_id, {
-        id: e.version_id,
-        product_id: e.product_id,
-        version: e.event.version,
-        scm_sha: e.event.scm_sha ?? null,
-        first_seen_at: e.time,
-      })
-    } else {
-      if (!row.scm_sha && e.event.scm_sha) row.scm_sha = e.event.scm_sha
-      if (e.time < row.first_seen_at) row.first_seen_at = e.time
-    }
-  }
-  const rows = [...versions.values()].sort(byId)
-  await tx`
-    insert into version ${tx(rows)}
-    on conflict (id) do update set scm_sha = excluded.scm_sha
-    where version.scm_sha is null and excluded.scm_sha is not null`
-  const stored = await tx<{ id: string; scm_sha: string | null }[]>`
-    select id, scm_sha from version where id = any(${rows.map((r) => r.id)}::uuid[])`
-  return { shas: new Map(stored.map((r) => [r.id, r.scm_sha])), versions: rows }
-}
-
+/** One fixed statement whatever the batch size, so Postgres plans it once per connection. */
 async function insertEvents(
   tx: Db,
   events: Resolved[],
   conflicts: Set<string>
 ): Promise<Set<string>> {
-  const rows = events.map((e) => ({
-    id: e.event.id,
-    stream_seq: e.seq,
-    kind: e.event.kind,
-    product_id: e.product_id,
-    version_id: e.version_id,
-    environment_id: e.environment_id,
-    status: e.event.status,
-    occurred_at: e.time,
-    received_at: e.event.received_at,
-    outcome: conflicts.has(e.event.id) ? 'sha_conflict' : 'applied',
-    reporter: e.event.reporter,
-    payload: tx.json(e.event as unknown as Json),
-  }))
+  const col = <T>(f: (e: Resolved) => T) => events.map(f)
   const inserted = await tx<{ id: string }[]>`
-    insert into event ${tx(rows)} on conflict (id) do nothing returning id`
+    insert into event (id, stream_seq, kind, product_id, version_id, environment_id, status,
+                       occurred_at, received_at, outcome, reporter, payload)
+    -- JSON goes as text: postgres.js would encode a string in a jsonb[] parameter once more
+    select id, seq, kind, product_id, version_id, environment_id, status, occurred_at, received_at,
+           outcome, reporter, payload::jsonb
+    from unnest(
+      ${col((e) => e.event.id)}::text[], ${col((e) => e.seq)}::int8[], ${col((e) => e.event.kind)}::text[],
+      ${col((e) => e.product_id)}::uuid[], ${col((e) => e.version_id)}::uuid[],
+      ${col((e) => e.environment_id)}::uuid[], ${col((e) => e.event.status)}::text[],
+      ${col((e) => e.time)}::timestamptz[], ${col((e) => e.event.received_at)}::timestamptz[],
+      ${col((e) => (conflicts.has(e.event.id) ? 'sha_conflict' : 'applied'))}::text[],
+      ${col((e) => e.event.reporter)}::text[], ${col((e) => JSON.stringify(e.event))}::text[])
+      as r(id, seq, kind, product_id, version_id, environment_id, status, occurred_at, received_at,
+           outcome, reporter, payload)
+    on conflict (id) do nothing
+    returning id`
   return new Set(inserted.map((r) => r.id))
 }
 
@@ -323,19 +236,21 @@ async function applyDeployments(
     }
   }
   const cellList = [...cells.values()]
-  await tx`
-    select pg_advisory_xact_lock(k) from (
-      select distinct hashtextextended(p || e, 7) as k
-      from unnest(${cellList.map((c) => c.product_id)}::text[], ${cellList.map((c) => c.environment_id)}::text[]) as t(p, e)
-      order by k
-    ) as locks`
-
-  const ids = unique(events.map(deploymentIdOf))
-  const current = await tx<DeploymentState[]>`
-    select id, product_id, version_id, environment_id, status, started_at, completed_at,
-           last_event_at, last_event_seq, last_event_id, deployed_by, deployed_by_email,
-           deployed_by_name, source_system, deploy_url, build_url, build_number, invoke_id, extra_metadata
-    from deployment where id = any(${ids}::uuid[])`
+  const ids = unique(events.map(deploymentIdOf)).sort()
+  // one round trip: the locks are taken before the read runs (a transaction's statements run in order)
+  const [, current] = await Promise.all([
+    tx`
+      select pg_advisory_xact_lock(k) from (
+        select distinct hashtextextended(p || e, 7) as k
+        from unnest(${cellList.map((c) => c.product_id)}::text[], ${cellList.map((c) => c.environment_id)}::text[]) as t(p, e)
+        order by k
+      ) as locks`,
+    tx<DeploymentState[]>`
+      select id, product_id, version_id, environment_id, status, started_at, completed_at,
+             last_event_at, last_event_seq, last_event_id, deployed_by, deployed_by_email,
+             deployed_by_name, source_system, deploy_url, build_url, build_number, invoke_id, extra_metadata
+      from deployment where id = any(${ids}::uuid[])`,
+  ])
   const states = new Map(current.map((row) => [row.id, fromRow(row)]))
   for (const e of events) {
     const id = deploymentIdOf(e)
@@ -349,24 +264,40 @@ async function applyDeployments(
       })
     )
   }
-  const rows = ids.sort().map((id) => {
-    const state = states.get(id)!
-    return {
-      ...state,
-      extra_metadata: state.extra_metadata ? tx.json(state.extra_metadata as Json) : null,
-    }
-  })
-  await tx`
-    insert into deployment ${tx(rows)}
-    on conflict (id) do update set
-      status = excluded.status, started_at = excluded.started_at, completed_at = excluded.completed_at,
-      last_event_at = excluded.last_event_at, last_event_seq = excluded.last_event_seq,
-      last_event_id = excluded.last_event_id, deployed_by = excluded.deployed_by,
-      deployed_by_email = excluded.deployed_by_email, deployed_by_name = excluded.deployed_by_name,
-      source_system = excluded.source_system, deploy_url = excluded.deploy_url,
-      build_url = excluded.build_url, build_number = excluded.build_number,
-      invoke_id = excluded.invoke_id, extra_metadata = excluded.extra_metadata, updated_at = now()`
-  return recomputeCells(tx, cellList)
+  const rows = ids.map((id) => states.get(id)!)
+  const col = <T>(f: (d: DeploymentState) => T) => rows.map(f)
+  const upsert = tx`
+      insert into deployment (id, product_id, version_id, environment_id, status, started_at, completed_at,
+        last_event_at, last_event_seq, last_event_id, deployed_by, deployed_by_email, deployed_by_name,
+        source_system, deploy_url, build_url, build_number, invoke_id, extra_metadata)
+      select id, product_id, version_id, environment_id, status, started_at, completed_at, last_event_at,
+             last_event_seq, last_event_id, deployed_by, deployed_by_email, deployed_by_name, source_system,
+             deploy_url, build_url, build_number, invoke_id, extra_metadata::jsonb
+      from unnest(
+        ${col((d) => d.id)}::uuid[], ${col((d) => d.product_id)}::uuid[], ${col((d) => d.version_id)}::uuid[],
+        ${col((d) => d.environment_id)}::uuid[], ${col((d) => d.status)}::text[],
+        ${col((d) => d.started_at)}::timestamptz[], ${col((d) => d.completed_at)}::timestamptz[],
+        ${col((d) => d.last_event_at)}::timestamptz[], ${col((d) => d.last_event_seq)}::int8[],
+        ${col((d) => d.last_event_id)}::text[], ${col((d) => d.deployed_by)}::text[],
+        ${col((d) => d.deployed_by_email)}::text[], ${col((d) => d.deployed_by_name)}::text[],
+        ${col((d) => d.source_system)}::text[], ${col((d) => d.deploy_url)}::text[],
+        ${col((d) => d.build_url)}::text[], ${col((d) => d.build_number)}::text[],
+        ${col((d) => d.invoke_id)}::text[],
+        ${col((d) => (d.extra_metadata ? JSON.stringify(d.extra_metadata) : null))}::text[])
+        as r(id, product_id, version_id, environment_id, status, started_at, completed_at, last_event_at,
+             last_event_seq, last_event_id, deployed_by, deployed_by_email, deployed_by_name, source_system,
+             deploy_url, build_url, build_number, invoke_id, extra_metadata)
+      on conflict (id) do update set
+        status = excluded.status, started_at = excluded.started_at, completed_at = excluded.completed_at,
+        last_event_at = excluded.last_event_at, last_event_seq = excluded.last_event_seq,
+        last_event_id = excluded.last_event_id, deployed_by = excluded.deployed_by,
+        deployed_by_email = excluded.deployed_by_email, deployed_by_name = excluded.deployed_by_name,
+        source_system = excluded.source_system, deploy_url = excluded.deploy_url,
+        build_url = excluded.build_url, build_number = excluded.build_number,
+        invoke_id = excluded.invoke_id, extra_metadata = excluded.extra_metadata, updated_at = now()`.execute()
+  // sent right behind the upsert (one round trip), and run after it
+  const [, recomputed] = await Promise.all([upsert, recomputeCells(tx, cellList)])
+  return recomputed
 }
 
 /**

@@ -378,22 +378,22 @@ export async function afterEventsRecorded(
 ): Promise<Array<{ id: string; rev: number }>> {
   if (!result.versions.length) return []
   await detectReleases(tx, result.completed)
-  if (result.startedVersions.length) {
-    const started = await tx<{ id: string }[]>`
+  const newProducts = [...new Set(result.newCells.map((c) => c.product_id))]
+  // one round trip: drafts under way move on (with their history), then what must be recomputed
+  const affected = await tx<{ release_id: string }[]>`
+    with started as (
       update release set status = 'in_progress', updated_at = now()
       where status = 'draft' and id in (
         select release_id from release_version where version_id = any(${result.startedVersions}::uuid[]))
-      returning id`
-    for (const { id } of started) {
-      await history(tx, id, SYSTEM_ACTOR, 'status_changed', {
+      returning id
+    ), recorded as (
+      insert into release_history (release_id, actor, action, changes)
+      select id, ${SYSTEM_ACTOR}, 'status_changed', ${tx.json({
         from: 'draft',
         to: 'in_progress',
         reason: 'a deployment of one of its versions started',
-      })
-    }
-  }
-  const newProducts = [...new Set(result.newCells.map((c) => c.product_id))]
-  const affected = await tx<{ release_id: string }[]>`
+      })} from started
+    )
     select distinct release_id from release_version
     where version_id = any(${result.versions}::uuid[]) or product_id = any(${newProducts}::uuid[])`
   return recomputeReleases(
