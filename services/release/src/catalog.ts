@@ -87,18 +87,19 @@ export async function recordCatalog(
     if (!p || n.time < p.at) products.set(n.product_id, { name: n.product_name, at: n.time })
     if (n.environment_id && n.environment_name) {
       const e = environments.get(n.environment_id)
-      if (!e || n.time < e.at)
+      if (!e || n.time < e.at) {
         environments.set(n.environment_id, { name: n.environment_name, at: n.time })
+      }
     }
     const v = versions.get(n.version_id)
-    if (!v)
+    if (!v) {
       versions.set(n.version_id, {
         product_id: n.product_id,
         version: n.version,
         sha: n.scm_sha,
         at: n.time,
       })
-    else {
+    } else {
       v.sha ??= n.scm_sha
       if (n.time < v.at) v.at = n.time
     }
