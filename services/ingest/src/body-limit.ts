@@ -70,7 +70,7 @@ async function readBefore(
   }
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
+function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size)
   let offset = 0
   for (const chunk of chunks) {
