@@ -55,14 +55,20 @@ beforeAll(async () => {
   lab = openLab(system, run)
 }, 120_000)
 
+let failed = false
+
 afterAll(async () => {
   console.log(`\nFault suite summary (run ${run})\n${formatSummary(rows)}\n`)
   await lab?.client.close()
-  await lab?.system.stop()
+  // after a failure the logs stay (their directory is printed)
+  await lab?.system.stop({ keep: failed })
 }, 120_000)
 
 // A fault that failed half-way must not leave the next one a broken system.
-beforeEach(async () => {
+beforeEach(async (context) => {
+  context.onTestFailed(() => {
+    failed = true
+  })
   if (!lab) return
   const { system } = lab
   await system.nats.start()

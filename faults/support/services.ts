@@ -3,6 +3,7 @@
  * they run in production: started, waited on until ready, killed, stopped with SIGTERM, started
  * again. `SERVICES` is the list the supervisor knows; the gateway joins it when it exists.
  */
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { spawnChild, stopChild, waitFor, type Child, type Exit } from './children.ts'
@@ -74,10 +75,11 @@ export class ServiceProcess {
     this.#child = child
     this.#stopping = false
     this.starts++
-    void child.exited.then((exit) => {
+    void child.exited.then(async (exit) => {
       if (this.#stopping || this.#child !== child) return
+      await new Promise((r) => setTimeout(r, 100)) // the log's last lines
       this.crashes.push(
-        `${this.instance} exited by itself (${exit.code ?? exit.signal}); see ${this.logFile}`
+        `${this.instance} exited by itself (${exit.code ?? exit.signal}); its log ends:\n${this.logTail(8)}`
       )
     })
     await waitFor(
@@ -98,6 +100,14 @@ export class ServiceProcess {
       }
       throw err
     })
+  }
+
+  logTail(lines: number): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+    } catch {
+      return '(no log)'
+    }
   }
 
   async ready(): Promise<boolean> {

@@ -5,7 +5,6 @@
  * and its scratch directory removed, by `stop()` (or at process exit if a test dies first).
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { natsNames, type NatsNames } from '@shiplog/contracts'
@@ -199,29 +198,22 @@ export class System {
 
   /** The last lines of a service's log, for a failure message. */
   logTail(instance: string, lines = 30): string {
-    try {
-      return readFileSync(this.service(instance).logFile, 'utf8')
-        .trimEnd()
-        .split('\n')
-        .slice(-lines)
-        .join('\n')
-    } catch {
-      return '(no log)'
-    }
+    return this.service(instance).logTail(lines)
   }
 
   logPath(instance: string): string {
     return join(this.dir, `${instance}.log`)
   }
 
-  async stop(): Promise<void> {
+  /** Stops everything and removes the scratch directory, unless `keep` (to read the logs). */
+  async stop({ keep = false }: { keep?: boolean } = {}): Promise<void> {
     await Promise.all(this.instances.filter((s) => s.running()).map((s) => s.terminate(15_000)))
     await this.#admin?.close()
     await this.#sql?.end({ timeout: 2 })
     await this.nats.stop('SIGTERM')
     await this.postgres.destroy()
-    if (process.env.SHIPLOG_KEEP_SCRATCH) {
-      console.log(`kept ${this.dir} (SHIPLOG_KEEP_SCRATCH)`)
+    if (keep || process.env.SHIPLOG_KEEP_SCRATCH) {
+      console.log(`kept ${this.dir}: the servers' and services' logs`)
     } else {
       this.#removeDir()
     }
