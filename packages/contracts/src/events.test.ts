@@ -175,3 +175,15 @@ describe('eventTime', () => {
     expect(at({ completed_at: '2027-01-01T00:00:00.000Z' })).toBe('2026-01-01T12:00:00.000Z')
   })
 })
+
+describe('Label and FreeText', () => {
+  it('refuse what Postgres could not store as it is', async () => {
+    const { Label, FreeText } = await import('./events.ts')
+    expect(Label(10).safeParse(' ok ').data).toBe('ok')
+    expect(Label(10).safeParse('a\nb').success).toBe(false)
+    expect(Label(10).safeParse('\ud800').success).toBe(false)
+    expect(FreeText(10).safeParse('a\nb').success).toBe(true)
+    expect(FreeText(10).safeParse('a\u0000').success).toBe(false)
+    expect(FreeText(10).safeParse('x\udc00').success).toBe(false)
+  })
+})

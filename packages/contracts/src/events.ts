@@ -52,6 +52,24 @@ const Text = (max: number = LIMITS.nameLength) =>
     .refine((s) => !hasNul(s), { error: 'must not contain NUL characters' })
     .refine(wellFormed, WELL_FORMED)
 
+/** A short name people give (a release, a token, an analysis): one line, storable as it is. */
+export const Label = (max: number) =>
+  z
+    .string({ error: stringError })
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((s) => !CONTROL.test(s), { error: 'must not contain control characters' })
+    .refine(wellFormed, WELL_FORMED)
+
+/** Free text people write (a description, a note): any lines, storable as it is. */
+export const FreeText = (max: number) =>
+  z
+    .string({ error: stringError })
+    .max(max, { error: `must be at most ${max.toLocaleString('en')} characters` })
+    .refine((s) => !hasNul(s), { error: 'must not contain NUL characters' })
+    .refine(wellFormed, WELL_FORMED)
+
 const HttpUrl = z
   .string()
   .max(LIMITS.textLength, { error: `must be at most ${LIMITS.textLength} characters` })

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 
+import { FreeText, Label } from './events.ts'
 import { Release } from './releases.ts'
 import { STATUSES } from './status.ts'
 
@@ -107,18 +108,14 @@ export function isBackfill(
 }
 
 export const CreateAnalysis = z.strictObject({
-  title: z
-    .string()
-    .trim()
-    .min(1, { error: 'must not be empty' })
-    .max(200, { error: 'must be at most 200 characters' }),
+  title: Label(200),
   url: z
     .string()
     .max(2048, { error: 'must be at most 2048 characters' })
     .refine((s) => /^https?:\/\/\S+$/i.test(s) && URL.canParse(s), {
       error: 'must be an http(s) URL',
     }),
-  note: z.string().max(2000, { error: 'must be at most 2000 characters' }).nullish(),
+  note: FreeText(2000).nullish(),
 })
 export type CreateAnalysis = z.output<typeof CreateAnalysis>
 

@@ -4,15 +4,11 @@
  */
 import { z } from 'zod'
 
-import { Metadata, Timestamp } from './events.ts'
+import { FreeText, Label, Metadata, Timestamp } from './events.ts'
 import { RELEASE_STATUSES } from './lifecycle.ts'
 
-const Name = z
-  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
-  .trim()
-  .min(1, { error: 'must not be empty' })
-  .max(200, { error: 'must be at most 200 characters' })
-const Description = z.string().max(10_000, { error: 'must be at most 10,000 characters' })
+const Name = Label(200)
+const Description = FreeText(10_000)
 
 /** A version is named by its id, or by its product and version string. */
 export const AddReleaseVersion = z.union(

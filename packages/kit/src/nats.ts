@@ -164,7 +164,9 @@ export function eventConsumerConfig(names: NatsNames) {
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: names.eventSubjects,
-    ack_wait: nanos(30_000),
+    // how long a delivered, unacknowledged event waits before another instance gets it (after
+    // a crash, or a message lost between server and client): a batch takes well under a second
+    ack_wait: nanos(10_000),
     // Unbounded on the server: the release service decides when a message is poison, so that
     // a Postgres outage (a transient failure) never uses up a good event's deliveries.
     max_deliver: -1,

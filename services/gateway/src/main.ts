@@ -6,7 +6,7 @@ import type { Server } from 'node:http'
 
 import { serve } from '@hono/node-server'
 import { natsNames } from '@shiplog/contracts'
-import { TokenStore, connectNats, createLogger, fatal, onShutdown } from '@shiplog/kit'
+import { TokenStore, connectNats, createLogger, fatal, graceful, onShutdown } from '@shiplog/kit'
 
 import { createGatewayApp } from './app.ts'
 import { loadConfig } from './config.ts'
@@ -38,6 +38,7 @@ try {
     },
   })
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }) as Server
+  const stopHttp = graceful(server)
   const live = attachLive(server, {
     sql,
     nats,
@@ -55,7 +56,7 @@ try {
   onShutdown(async () => {
     // closes the sockets (clients reconnect, to another gateway or to this one restarted) and
     // the HTTP server
-    await live.close()
+    await stopHttp(() => live.close())
     tokens.stop()
     await nats.close()
     await sql.end({ timeout: 5 })

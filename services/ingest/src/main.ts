@@ -1,7 +1,7 @@
 /**
  * Wires ingest to NATS and its HTTP port, and handles signals.
  */
-import type { Server, ServerResponse } from 'node:http'
+import type { Server } from 'node:http'
 
 import { serve } from '@hono/node-server'
 import { natsNames } from '@shiplog/contracts'
@@ -12,6 +12,7 @@ import {
   ensureStream,
   eventStreamConfig,
   fatal,
+  graceful,
   onShutdown,
   openKv,
 } from '@shiplog/kit'
@@ -53,21 +54,11 @@ try {
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }) as Server
   log.info({ port: config.port, namespace: config.namespace }, 'ingest started')
 
-  // A keep-alive client that keeps sending holds its connection, and so this process, open past
-  // SIGTERM until the shutdown deadline (found by the fault suite's rolling restart): once
-  // stopping, every answer asks the client to close, and idle connections are closed as they go
-  // idle.
-  let stopping = false
-  server.on('request', (_req, res: ServerResponse) => {
-    if (stopping) res.shouldKeepAlive = false
-  })
+  const stopHttp = graceful(server)
 
   onShutdown(async () => {
-    stopping = true
     // stop taking requests; the ones in flight finish (and get their PubAck) first
-    const idle = setInterval(() => server.closeIdleConnections(), 100)
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-    clearInterval(idle)
+    await stopHttp()
     tokens.stop()
     await nats.close()
   }, log)

@@ -2,7 +2,9 @@
  * Wires the release service to Postgres, NATS and a health port, and handles signals.
  */
 import { serve } from '@hono/node-server'
-import { connectNats, createLogger, fatal, onShutdown } from '@shiplog/kit'
+import type { Server } from 'node:http'
+
+import { connectNats, createLogger, fatal, graceful, onShutdown } from '@shiplog/kit'
 
 import { createReleaseService } from './app.ts'
 import { loadConfig } from './config.ts'
@@ -23,11 +25,16 @@ try {
   const nats = await connectNats({ url: config.natsUrl, name: 'shiplog-release', log })
   const service = await createReleaseService({ sql, nats, log, ...config })
   service.start()
-  const server = serve({ fetch: service.http.fetch, port: config.port, hostname: '0.0.0.0' })
+  const server = serve({
+    fetch: service.http.fetch,
+    port: config.port,
+    hostname: '0.0.0.0',
+  }) as Server
+  const stopHttp = graceful(server)
   log.info({ port: config.port, namespace: config.namespace }, 'release service started')
 
   onShutdown(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await stopHttp()
     await service.stop()
     await nats.close()
     await sql.end({ timeout: 5 })

@@ -3,7 +3,7 @@
  * hash is kept (in the NATS KV bucket every service watches).
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { SCOPES, page } from '@shiplog/contracts'
+import { Label, SCOPES, page } from '@shiplog/contracts'
 import type { TokenStore } from '@shiplog/kit'
 
 import type { Guards } from './auth.ts'
@@ -22,11 +22,8 @@ const Token = z
   .openapi('Token')
 
 const CreateToken = z.strictObject({
-  name: z
-    .string()
-    .trim()
-    .min(1, { error: 'must not be empty' })
-    .max(100, { error: 'must be at most 100 characters' }),
+  // the name is every event's reporter: it must be storable as it is
+  name: Label(100),
   scopes: z
     .array(z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }))
     .min(1, { error: 'give at least one scope' }),
