@@ -35,12 +35,15 @@ export class KnownCatalog {
   readonly products = new Map<string, string>()
   readonly environments = new Map<string, string>()
   readonly versions = new Map<string, KnownVersion>()
+  /** Board cells (product/environment) known to exist. */
+  readonly cells = new Set<string>()
 
   /** After a failure nobody understands, trust Postgres alone again. */
   forget(): void {
     this.products.clear()
     this.environments.clear()
     this.versions.clear()
+    this.cells.clear()
   }
 
   learn(learned: Learned): void {
@@ -53,6 +56,8 @@ export class KnownCatalog {
     }
     if (this.versions.size > LIMIT) this.versions.clear()
     for (const [id, v] of learned.versions) this.versions.set(id, v)
+    if (this.cells.size > LIMIT) this.cells.clear()
+    for (const cell of learned.cells ?? []) this.cells.add(cell)
   }
 }
 
@@ -61,6 +66,7 @@ export interface Learned {
   products: Map<string, string>
   environments: Map<string, string>
   versions: Map<string, KnownVersion>
+  cells?: string[]
 }
 
 const byKey = <T>(m: Map<string, T>) =>

@@ -57,7 +57,7 @@ export type AfterRecord = (
   result: RecordResult
 ) => Promise<Array<{ id: string; rev: number }>>
 
-type RecomputedCell = Cell & { rev: number; inserted: boolean }
+type RecomputedCell = Cell & { rev: number }
 
 export interface CompletedDeployment {
   product_id: string
@@ -89,8 +89,8 @@ export async function recordEvents(
   let learned: Learned | undefined
   const result = await sql.begin(async (tx) => {
     const catalog = await recordCatalog(tx, events.map(named), known)
+    const { shas } = catalog
     learned = catalog.learned
-    const shas = catalog.shas
     const conflicts = new Set(
       events
         .filter(
@@ -99,32 +99,40 @@ export async function recordEvents(
         )
         .map((e) => e.event.id)
     )
-    const fresh = await insertEvents(tx, events, conflicts)
+    // Round trip one: store the events and, behind them, lock and read the deployments they may
+    // move (those that turn out to be already stored are simply not applied).
+    const candidates = events.filter(
+      (e): e is Resolved & { event: DeploymentEvent } =>
+        e.event.kind === 'deployment' && !conflicts.has(e.event.id)
+    )
+    const [fresh, current] = await Promise.all([
+      insertEvents(tx, events, conflicts),
+      lockAndRead(tx, candidates),
+    ])
     const applied = events.filter((e) => fresh.has(e.event.id) && !conflicts.has(e.event.id))
-
     const deployments = applied.filter(
       (e): e is Resolved & { event: DeploymentEvent } => e.event.kind === 'deployment'
     )
     const builds = applied.filter(
       (e): e is Resolved & { event: BuildEvent } => e.event.kind === 'build'
     )
-    const cells = await applyDeployments(tx, deployments)
-    await applyBuilds(tx, builds)
+    const touched = cellsOf(deployments)
 
+    // Round trip two: write the deployments, recompute their cells, record builds, and whatever
+    // the `after` hook does (it reads what these wrote: same connection, sent after them).
+    const writes = Promise.all([
+      writeDeployments(tx, deployments, current, touched),
+      applyBuilds(tx, builds),
+    ])
     const recorded: RecordResult = {
       stored: events.filter((e) => fresh.has(e.event.id)).map((e) => e.event.id),
       duplicates: events.filter((e) => !fresh.has(e.event.id)).map((e) => e.event.id),
       conflicts: events
         .filter((e) => fresh.has(e.event.id) && conflicts.has(e.event.id))
         .map((e) => e.event.id),
-      cells: cells.map(({ product_id, environment_id, rev }) => ({
-        product_id,
-        environment_id,
-        rev,
-      })),
-      newCells: cells
-        .filter((c) => c.inserted)
-        .map(({ product_id, environment_id }) => ({ product_id, environment_id })),
+      cells: [],
+      // cells this process has not seen stored may be new: their products' releases follow
+      newCells: touched.filter((c) => !known.cells.has(cellKey(c))),
       deployments: unique(deployments.map((e) => deploymentIdOf(e))),
       versions: unique(applied.map((e) => e.version_id)),
       startedVersions: unique(
@@ -145,7 +153,11 @@ export async function recordEvents(
         })),
       releases: [],
     }
-    if (after) recorded.releases = await after(tx, recorded)
+    const releases = after ? after(tx, recorded) : Promise.resolve([])
+    const [[cells]] = await Promise.all([writes, releases])
+    recorded.cells = cells
+    recorded.releases = await releases
+    learned!.cells = touched.map(cellKey)
     return recorded
   })
   // only now is what the transaction wrote certainly stored
@@ -217,32 +229,35 @@ async function insertEvents(
   return new Set(inserted.map((r) => r.id))
 }
 
-/**
- * Folds deployment events into their deployment rows and recomputes the touched board cells.
- * Writers of one (product, environment) cell are serialized by a transaction-scoped advisory
- * lock, taken in a fixed order: the fold reads rows no one else is changing, and the cell is
- * recomputed from rows that include every earlier commit.
- */
-async function applyDeployments(
-  tx: Db,
-  events: Array<Resolved & { event: DeploymentEvent }>
-): Promise<RecomputedCell[]> {
-  if (!events.length) return []
+const cellKey = (c: Cell) => `${c.product_id}/${c.environment_id}`
+
+function cellsOf(events: ReadonlyArray<Resolved & { event: DeploymentEvent }>): Cell[] {
   const cells = new Map<string, Cell>()
   for (const e of events) {
-    const key = `${e.product_id}:${e.environment_id}`
-    if (!cells.has(key)) {
-      cells.set(key, { product_id: e.product_id, environment_id: e.environment_id! })
-    }
+    const cell = { product_id: e.product_id, environment_id: e.environment_id! }
+    cells.set(cellKey(cell), cell)
   }
-  const cellList = [...cells.values()]
-  const ids = unique(events.map(deploymentIdOf)).sort()
-  // one round trip: the locks are taken before the read runs (a transaction's statements run in order)
+  return [...cells.values()]
+}
+
+/**
+ * Writers of one (product, environment) cell are serialized by a transaction-scoped advisory
+ * lock, taken in a fixed order: the fold reads deployment rows no one else is changing, and the
+ * cell is recomputed from rows that include every earlier commit. The read is sent right behind
+ * the locks, and runs once they are held.
+ */
+async function lockAndRead(
+  tx: Db,
+  events: Array<Resolved & { event: DeploymentEvent }>
+): Promise<Map<string, DeploymentState>> {
+  if (!events.length) return new Map()
+  const cells = cellsOf(events)
+  const ids = unique(events.map(deploymentIdOf))
   const [, current] = await Promise.all([
     tx`
       select pg_advisory_xact_lock(k) from (
         select distinct hashtextextended(p || e, 7) as k
-        from unnest(${cellList.map((c) => c.product_id)}::text[], ${cellList.map((c) => c.environment_id)}::text[]) as t(p, e)
+        from unnest(${cells.map((c) => c.product_id)}::text[], ${cells.map((c) => c.environment_id)}::text[]) as t(p, e)
         order by k
       ) as locks`,
     tx<DeploymentState[]>`
@@ -251,7 +266,17 @@ async function applyDeployments(
              deployed_by_name, source_system, deploy_url, build_url, build_number, invoke_id, extra_metadata
       from deployment where id = any(${ids}::uuid[])`,
   ])
-  const states = new Map(current.map((row) => [row.id, fromRow(row)]))
+  return new Map(current.map((row) => [row.id, fromRow(row)]))
+}
+
+/** Folds deployment events into their deployment rows, writes them, and recomputes their cells. */
+async function writeDeployments(
+  tx: Db,
+  events: Array<Resolved & { event: DeploymentEvent }>,
+  states: Map<string, DeploymentState>,
+  cells: Cell[]
+): Promise<RecordResult['cells']> {
+  if (!events.length) return []
   for (const e of events) {
     const id = deploymentIdOf(e)
     states.set(
@@ -264,7 +289,9 @@ async function applyDeployments(
       })
     )
   }
-  const rows = ids.map((id) => states.get(id)!)
+  const rows = unique(events.map(deploymentIdOf))
+    .sort()
+    .map((id) => states.get(id)!)
   const col = <T>(f: (d: DeploymentState) => T) => rows.map(f)
   const upsert = tx`
       insert into deployment (id, product_id, version_id, environment_id, status, started_at, completed_at,
@@ -296,7 +323,7 @@ async function applyDeployments(
         build_url = excluded.build_url, build_number = excluded.build_number,
         invoke_id = excluded.invoke_id, extra_metadata = excluded.extra_metadata, updated_at = now()`.execute()
   // sent right behind the upsert (one round trip), and run after it
-  const [, recomputed] = await Promise.all([upsert, recomputeCells(tx, cellList)])
+  const [, recomputed] = await Promise.all([upsert, recomputeCells(tx, cells)])
   return recomputed
 }
 
@@ -324,7 +351,7 @@ export async function recomputeCells(tx: Db, cells: Cell[]): Promise<RecomputedC
     on conflict (product_id, environment_id) do update set
       current_id = excluded.current_id, last_success_id = excluded.last_success_id,
       rev = excluded.rev, updated_at = now()
-    returning product_id, environment_id, rev, (xmax = 0) as inserted`
+    returning product_id, environment_id, rev`
 }
 
 /** A version's build status follows its newest build event (by own time); older ones only fill gaps. */
