@@ -157,7 +157,7 @@ export async function recordEvents(
     const [[cells]] = await Promise.all([writes, releases])
     recorded.cells = cells
     recorded.releases = await releases
-    learned!.cells = touched.map(cellKey)
+    learned.cells = touched.map(cellKey)
     return recorded
   })
   // only now is what the transaction wrote certainly stored

@@ -21,12 +21,21 @@ create index event_cell_finished_idx on event (product_id, environment_id, occur
   include (status, version_id, payload_scm_committed_at)
   where kind = 'deployment' and outcome = 'applied' and status in ('completed', 'failed', 'aborted');
 
+-- It answers every read event_deployment_idx served (the report's latest deployment of a cell
+-- before a date), and no query reads started or pending events by cell: one index fewer to keep
+-- up to date per recorded event.
+drop index event_deployment_idx;
+
 -- The deployments chart counts finished deployments by time and status, optionally of one product
 -- or environment: the same index as before, now covering what the chart reads.
 drop index event_terminal_time_idx;
 create index event_terminal_time_idx on event (occurred_at)
   include (status, product_id, environment_id)
   where kind = 'deployment' and outcome = 'applied' and status in ('completed', 'failed', 'aborted');
+
+-- DORA's lead time falls back on the version's commit or build start time for deployments that
+-- reported none: thousands of look-ups by id per request, answered from this index alone.
+create index version_commit_idx on version (id) include (scm_committed_at, build_started_at);
 
 -- "New in this release": a product's versions first seen within a window of time.
 create index version_first_seen_idx on version (product_id, first_seen_at);
