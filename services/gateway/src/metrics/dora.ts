@@ -18,8 +18,23 @@ export interface DoraEvent {
   recovered_at: string | null
 }
 
+/**
+ * What the figures are made of: counts, and the quantiles of each duration. The gateway gets them
+ * from Postgres (read/intelligence.ts, readDora: percentile_cont interpolates as `quantile` does);
+ * `doraFigures` counts them from events.
+ */
+export interface DoraCounts {
+  successes: number
+  failures: number
+  /** Calendar days (UTC) with at least one success. */
+  deployment_days: number
+  /** Seconds from commit to successful deployment, where known and not negative. */
+  lead_time: { median: number | null; p90: number | null; samples: number }
+  /** Seconds from a failure to the recovering success, for the failures recovered. */
+  recovery_time: { median: number | null; p90: number | null; recovered: number }
+}
+
 export function doraFigures(events: readonly DoraEvent[], from: string, to: string): DoraFigures {
-  const days = Math.max(1, Math.ceil((Date.parse(to) - Date.parse(from)) / DAY_MS))
   const successes = events.filter((e) => e.status === 'completed')
   const failures = events.filter((e) => e.status === 'failed')
   const leadTimes = successes
@@ -28,24 +43,43 @@ export function doraFigures(events: readonly DoraEvent[], from: string, to: stri
   const recoveries = failures.flatMap((e) =>
     e.recovered_at ? [seconds(e.at, e.recovered_at)] : []
   )
-  const terminal = successes.length + failures.length
-  return {
-    deployments: successes.length,
-    deployment_days: new Set(successes.map((e) => e.at.slice(0, 10))).size,
-    days,
-    deployments_per_day: successes.length / days,
-    lead_time: {
-      median: quantile(leadTimes, 0.5),
-      p90: quantile(leadTimes, 0.9),
-      samples: leadTimes.length,
+  return figuresFromCounts(
+    {
+      successes: successes.length,
+      failures: failures.length,
+      deployment_days: new Set(successes.map((e) => e.at.slice(0, 10))).size,
+      lead_time: {
+        median: quantile(leadTimes, 0.5),
+        p90: quantile(leadTimes, 0.9),
+        samples: leadTimes.length,
+      },
+      recovery_time: {
+        median: quantile(recoveries, 0.5),
+        p90: quantile(recoveries, 0.9),
+        recovered: recoveries.length,
+      },
     },
-    change_failure_rate: terminal ? failures.length / terminal : null,
-    failed_deployments: failures.length,
+    from,
+    to
+  )
+}
+
+export function figuresFromCounts(c: DoraCounts, from: string, to: string): DoraFigures {
+  const days = Math.max(1, Math.ceil((Date.parse(to) - Date.parse(from)) / DAY_MS))
+  const terminal = c.successes + c.failures
+  return {
+    deployments: c.successes,
+    deployment_days: c.deployment_days,
+    days,
+    deployments_per_day: c.successes / days,
+    lead_time: { ...c.lead_time },
+    change_failure_rate: terminal ? c.failures / terminal : null,
+    failed_deployments: c.failures,
     recovery_time: {
-      median: quantile(recoveries, 0.5),
-      p90: quantile(recoveries, 0.9),
-      recovered: recoveries.length,
-      unrecovered: failures.length - recoveries.length,
+      median: c.recovery_time.median,
+      p90: c.recovery_time.p90,
+      recovered: c.recovery_time.recovered,
+      unrecovered: c.failures - c.recovery_time.recovered,
     },
   }
 }
