@@ -1,16 +1,17 @@
 /**
  * The API benchmark's synthetic history, generated deterministically from one seed: 200 products
- * moving ~200,000 versions through an 8-environment pipeline over two years (1,000,000 deployment
- * rows), and 10,000 releases bundling one version per product. Pure data: ./seed.ts writes it.
+ * moving ~240,000 versions through an 8-environment pipeline over a year (1,000,000 deployment
+ * rows). Pure data: ./events.ts turns it into the events the rows are the fold of, ./releases.ts
+ * adds the releases, ./seed.ts writes it all.
  *
  * Shaped like a real installation rather than a uniform grid, because plans and payloads depend on
- * the shape: products differ in activity; a version moves left to right and stops where a
- * deployment failed or was aborted; production lags dev (drift); old releases are completed or
- * cancelled while recent ones are in progress or drafts; every product also has one built but not
- * yet deployed version, which drafts hold (a draft whose version started deploying would have
- * moved to in_progress by itself).
+ * the shape: products differ in activity and in how their tools report (semantic versions or
+ * build numbers; started and finished, or only finished; commit times from CI or from the CD
+ * tool, or not at all); a version moves left to right and stops where a deployment failed or was
+ * aborted, and some succeed only after a failed attempt; production lags dev (drift); every
+ * product also has one built but not yet deployed version.
  */
-import { inferEnvironmentType, type EnvironmentType, type ReleaseStatus } from '@shiplog/contracts'
+import { inferEnvironmentType, type EnvironmentType } from '@shiplog/contracts'
 
 export interface Shape {
   products: number
@@ -36,8 +37,13 @@ const PROMOTE = [1, 0.9, 0.9, 0.85, 0.8, 0.75, 0.9, 0.9]
 const STATUS_CODES = ['completed', 'failed', 'aborted', 'started', 'pending'] as const
 export type DeploymentStatus = (typeof STATUS_CODES)[number]
 
-const DAY = 86_400_000
-const SPAN_DAYS = 730
+export const DAY = 86_400_000
+const MINUTE = 60_000
+const SPAN_DAYS = 365
+/** Share of products with semantic versions (the others deploy CI build numbers, e.g. "1234"). */
+const SEMVER_SHARE = 0.2
+/** Share of successful deployments that succeeded on a second attempt, after a failed one. */
+const RETRY_SHARE = 0.05
 
 const AREAS = [
   'checkout',
@@ -62,7 +68,7 @@ const AREAS = [
   'ledger',
 ]
 const ROLES = ['api', 'worker', 'web', 'service', 'sync', 'jobs', 'admin', 'edge', 'core', 'events']
-const PEOPLE = [
+export const PEOPLE = [
   'ana',
   'bruno',
   'chen',
@@ -82,7 +88,8 @@ const PEOPLE = [
 ]
 const BOTS = ['github-actions[bot]', 'argocd', 'jenkins']
 const SOURCES = ['github-actions', 'argocd', 'jenkins']
-const THEMES = ['Weekly train', 'Hotfix', 'Platform upgrade', 'Checkout revamp', 'Q-end freeze']
+/** The name of the ingest token each source reports with (the event's `reporter`). */
+const REPORTERS = ['ci-github', 'cd-argocd', 'ci-jenkins']
 
 /** mulberry32: small, fast, good enough for synthetic data, and the same on every machine. */
 export function prng(seed: number): () => number {
@@ -96,16 +103,36 @@ export function prng(seed: number): () => number {
   }
 }
 
+export interface Product {
+  name: string
+  /** Versions are semantic ("2.14.3"): its first successful production deployments make releases. */
+  semver: boolean
+  /** Its CD tool reports a deployment's start as well as its end (else only the end). */
+  reportsStart: boolean
+  /** Its CI's build events carry the commit time. */
+  commitInBuild: boolean
+  /** Its CD tool's deployment events carry the commit time (when CI does not). */
+  commitInPayload: boolean
+}
+
+export interface Version {
+  version: string
+  build: number
+  sha: string
+  /** Build completed (the build event's own time). */
+  at: number
+  committedAt: number
+  /** Deployed successfully to every production environment. */
+  live: boolean
+}
+
 export interface Catalog {
   now: number
   start: number
-  products: Array<{ name: string; createdAt: number }>
+  products: Product[]
   environments: Array<{ name: string; type: EnvironmentType }>
-  /**
-   * Versions per product, oldest first; `live` when deployed successfully to every production
-   * environment. The last version of each product is built but never deployed.
-   */
-  versions: Array<Array<{ version: string; at: number; live: boolean }>>
+  /** Versions per product, oldest first. The last version of each product is never deployed. */
+  versions: Version[][]
 }
 
 /** Deployments as columns (a million objects would cost ~10x the memory). */
@@ -115,17 +142,30 @@ export interface Deployments {
   version: Uint32Array
   environment: Uint8Array
   status: Uint8Array
+  /** Own time of its newest event: when it finished, or when it started if it has not. */
   at: Float64Array
-  durationMs: Uint32Array
-  /** Global rank by time, as the stream sequence of the deployment's newest event. */
-  seq: Float64Array
+  /** When the attempt that ended at `at` started (= `at` for one not finished). */
+  begun: Float64Array
+  /** A failed attempt before it (0: none): when that started and when it failed. */
+  retryStart: Float64Array
+  retryFailed: Float64Array
   by: Uint8Array
 }
 
 export const statusName = (code: number): DeploymentStatus => STATUS_CODES[code]!
+export const isTerminalCode = (code: number) => code <= 2
 export const person = (i: number) => (i < PEOPLE.length ? PEOPLE[i]! : BOTS[i - PEOPLE.length]!)
 export const PEOPLE_AND_BOTS = PEOPLE.length + BOTS.length
 export const source = (i: number) => SOURCES[i % SOURCES.length]!
+export const reporter = (i: number) => REPORTERS[i % REPORTERS.length]!
+export const isProduction = (environment: number) =>
+  inferEnvironmentType(ENVIRONMENTS[environment]!) === 'production'
+
+const hex = (rand: () => number, n: number) => {
+  let s = ''
+  for (let i = 0; i < n; i++) s += Math.floor(rand() * 16).toString(16)
+  return s
+}
 
 export function generateDeployments(
   shape: Shape,
@@ -137,13 +177,20 @@ export function generateDeployments(
 } {
   const rand = prng(seed)
   const start = now - SPAN_DAYS * DAY
-  // versions are built until a day before `now`, so every pipeline run ends in the past
-  const end = now - 22 * 3_600_000
+  // versions are built until a day and a bit before `now`, so every pipeline run (up to ~25 h
+  // with retries) ends in the past
+  const end = now - 26 * 3_600_000
   const names = AREAS.flatMap((a) => ROLES.map((r) => `${a}-${r}`))
-  const products = Array.from({ length: shape.products }, (_, i) => ({
-    name: i < names.length ? names[i]! : `service-${i}`,
-    createdAt: start,
-  }))
+  const products: Product[] = Array.from({ length: shape.products }, (_, i) => {
+    const commitInBuild = rand() < 0.7
+    return {
+      name: i < names.length ? names[i]! : `service-${i}`,
+      semver: rand() < SEMVER_SHARE,
+      reportsStart: rand() < 0.6,
+      commitInBuild,
+      commitInPayload: !commitInBuild && rand() < 0.5,
+    }
+  })
   // activity differs a lot between products: quotas by largest remainder sum to the total exactly
   const weights = products.map(() => 0.3 + rand() ** 2 * 3)
   const total = weights.reduce((a, b) => a + b, 0)
@@ -156,17 +203,20 @@ export function generateDeployments(
     .slice(0, short)
     .forEach(([, i]) => quota[i]!++)
 
+  const n0 = shape.deployments
   const d: Deployments = {
-    count: shape.deployments,
-    product: new Uint16Array(shape.deployments),
-    version: new Uint32Array(shape.deployments),
-    environment: new Uint8Array(shape.deployments),
-    status: new Uint8Array(shape.deployments),
-    at: new Float64Array(shape.deployments),
-    durationMs: new Uint32Array(shape.deployments),
-    seq: new Float64Array(shape.deployments),
-    by: new Uint8Array(shape.deployments),
+    count: n0,
+    product: new Uint16Array(n0),
+    version: new Uint32Array(n0),
+    environment: new Uint8Array(n0),
+    status: new Uint8Array(n0),
+    at: new Float64Array(n0),
+    begun: new Float64Array(n0),
+    retryStart: new Float64Array(n0),
+    retryFailed: new Float64Array(n0),
+    by: new Uint8Array(n0),
   }
+  const shas = prng(seed + 100)
   const versions: Catalog['versions'] = []
   let n = 0
   for (let p = 0; p < products.length; p++) {
@@ -183,26 +233,34 @@ export function generateDeployments(
       }
       if (envs.length) runs.push(envs)
     }
-    const own: Catalog['versions'][number] = []
+    const own: Version[] = []
     let [major, minor, patch] = [1, 0, 0]
     for (let v = 0; v < runs.length + 1; v++) {
       const at = start + ((v + rand() * 0.8) / (runs.length + 1)) * (end - start)
-      own.push({ version: `${major}.${minor}.${patch}`, at, live: false })
+      const build = 1000 + v
+      // commit to finished build: minutes, sometimes days (a branch merged long after its commit)
+      const committedAt = at - (8 + 10 + rand() ** 3 * 4300) * MINUTE
+      own.push({
+        version: products[p]!.semver ? `${major}.${minor}.${patch}` : String(build),
+        build,
+        sha: hex(shas, 40),
+        at,
+        committedAt,
+        live: false,
+      })
       if (rand() < 0.003) [major, minor, patch] = [major + 1, 0, 0]
       else if (rand() < 0.05) [minor, patch] = [minor + 1, 0]
       else patch++
     }
-    products[p]!.createdAt = own[0]!.at
     versions.push(own)
     const by = Math.floor(rand() * PEOPLE_AND_BOTS)
     runs.forEach((envs, v) => {
       let at = own[v]!.at
       envs.forEach((e, i) => {
-        at += (20 + rand() * 120) * 60_000
         const last = i === envs.length - 1
         const roll = rand()
         const newest = v === runs.length - 1 && last
-        d.status[n] = newest
+        const status = newest
           ? roll < 0.3
             ? 3
             : roll < 0.35
@@ -213,20 +271,27 @@ export function generateDeployments(
               ? 1
               : 2
             : 0
-        if (last && e === ENVIRONMENTS.length - 1 && d.status[n] === 0) own[v]!.live = true
+        if (last && e === ENVIRONMENTS.length - 1 && status === 0) own[v]!.live = true
+        // waiting for the pipeline's next stage, then (sometimes) a failed attempt and a retry
+        let begun = at + (20 + rand() * 120) * MINUTE
+        if (status === 0 && rand() < RETRY_SHARE) {
+          d.retryStart[n] = Math.round(begun)
+          d.retryFailed[n] = Math.round(begun + (1 + rand() * 7) * MINUTE)
+          begun = d.retryFailed[n]! + (5 + rand() * 20) * MINUTE
+        }
+        const duration = (1 + rand() * 11) * MINUTE
+        at = status <= 2 ? begun + duration : begun
         d.product[n] = p
         d.version[n] = v
         d.environment[n] = e
+        d.status[n] = status
+        d.begun[n] = Math.round(begun)
         d.at[n] = Math.round(at)
-        d.durationMs[n] = Math.round((1 + rand() * 11) * 60_000)
         d.by[n] = rand() < 0.7 ? by : Math.floor(rand() * PEOPLE_AND_BOTS)
         n++
       })
     })
   }
-  // the stream sequence of each deployment's newest event follows time, as ingest would assign it
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d.at[a]! - d.at[b]!)
-  order.forEach((i, rank) => (d.seq[i] = rank + 1))
   return {
     catalog: {
       now,
@@ -237,102 +302,6 @@ export function generateDeployments(
     },
     deployments: d,
   }
-}
-
-export interface SeedRelease {
-  /** Creation time: the UUIDv7 id is made from it, so id order is creation order. */
-  at: number
-  name: string
-  description: string | null
-  status: ReleaseStatus
-  createdBy: string
-  /** [product index, version index] */
-  versions: Array<[number, number]>
-  /** Status changes after creation, in order (from draft, the first is the system's). */
-  changes: Array<{ at: number; from: ReleaseStatus; to: ReleaseStatus; actor: string }>
-  ticket: string | null
-}
-
-/** Releases over the same two years; each holds the newest version of 2–25 products at its time. */
-export function generateReleases(shape: Shape, catalog: Catalog, seed = 2): SeedRelease[] {
-  const rand = prng(seed)
-  const { start, now } = catalog
-  const releases: SeedRelease[] = []
-  for (let r = 0; r < shape.releases; r++) {
-    const at = Math.round(start + ((r + rand() * 0.9) / shape.releases) * (now - DAY - start))
-    const ageDays = (now - at) / DAY
-    const roll = rand()
-    const status: ReleaseStatus =
-      ageDays > 45
-        ? roll < 0.94
-          ? 'completed'
-          : roll < 0.99
-            ? 'cancelled'
-            : 'in_progress'
-        : roll < 0.55
-          ? 'in_progress'
-          : roll < 0.85
-            ? 'completed'
-            : roll < 0.9
-              ? 'cancelled'
-              : 'draft'
-    const count = 2 + Math.floor(rand() ** 2 * 24)
-    const picked = new Set<number>()
-    while (picked.size < count) picked.add(Math.floor(rand() * catalog.products.length))
-    const versions: Array<[number, number]> = []
-    for (const p of [...picked].sort((a, b) => a - b)) {
-      const own = catalog.versions[p]!
-      // a draft holds versions not yet deployed; a completed release, versions that reached
-      // production; the others, the newest version built by then
-      const v = status === 'draft' ? own.length - 1 : newestBefore(own, at, status === 'completed')
-      if (v >= 0) versions.push([p, v])
-    }
-    const actor = PEOPLE[Math.floor(rand() * PEOPLE.length)]!
-    const changes: SeedRelease['changes'] = []
-    if (status !== 'draft') {
-      const startedAt = at + (0.5 + rand() * 6) * 3_600_000
-      const cancelledEarly = status === 'cancelled' && rand() < 0.4
-      if (!cancelledEarly) {
-        changes.push({ at: startedAt, from: 'draft', to: 'in_progress', actor: 'shiplog' })
-      }
-      if (status !== 'in_progress') {
-        changes.push({
-          at: Math.min(startedAt + (1 + rand() * 72) * 3_600_000, now - 60_000),
-          from: cancelledEarly ? 'draft' : 'in_progress',
-          to: status,
-          actor,
-        })
-      }
-    }
-    const theme = THEMES[Math.floor(rand() ** 3 * THEMES.length)]!
-    releases.push({
-      at,
-      name: `${theme} ${new Date(at).toISOString().slice(0, 10)} #${r + 1}`,
-      description: rand() < 0.5 ? null : `Ships ${versions.length} services together.`,
-      status,
-      createdBy: actor,
-      versions,
-      changes,
-      ticket: rand() < 0.6 ? `REL-${1000 + r}` : null,
-    })
-  }
-  return releases
-}
-
-function newestBefore(own: Catalog['versions'][number], at: number, live: boolean): number {
-  // the last version is the undeployed one: releases other than drafts never pick it
-  let lo = 0
-  let hi = own.length - 2
-  let found = -1
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1
-    if (own[mid]!.at <= at) {
-      found = mid
-      lo = mid + 1
-    } else hi = mid - 1
-  }
-  if (live) while (found >= 0 && !own[found]!.live) found--
-  return found
 }
 
 /** A UUIDv7 for a given time, with deterministic "random" bits. */
