@@ -142,6 +142,7 @@ export async function createRelease(
       ...(environments ? { environments: environments.map((e) => e.name) } : {}),
     })
     if (input.version) {
+      await lockVersions(tx, [namedVersionId(input.version)])
       const [row] = await tx<ReleaseRow[]>`select id, name from release where id = ${id}`
       await addVersionTx(tx, row!, input.version, actor)
     }
@@ -234,10 +235,31 @@ export async function addVersion(
   named: AddReleaseVersion
 ): Promise<Changed> {
   return sql.begin(async (tx) => {
+    // the version before the release: the order the recording takes them in (afterEventsRecorded)
+    await lockVersions(tx, [namedVersionId(named)])
     const release = await lockForChange(tx, id)
     await addVersionTx(tx, release, named, actor)
     return { id, releases: await recomputeReleases(tx, [id]) }
   })
+}
+
+const namedVersionId = (named: AddReleaseVersion) =>
+  'version_id' in named ? named.version_id : deriveVersionId(named.product_name, named.version)
+
+/**
+ * Serializes, per version, a release taking a version in (added by a person, or made by automatic
+ * detection) with the recording of that version's deployments. Without it each misses the other:
+ * the recording looks for the releases holding its versions before the new release_version row
+ * is committed, and the release's progress is read before the recording's deployments are. Taken
+ * in a fixed order, always before any release row (recomputeReleases locks those), so no two
+ * transactions wait on each other in a circle.
+ */
+async function lockVersions(tx: Db, ids: readonly string[]) {
+  if (!ids.length) return
+  await tx`
+    select pg_advisory_xact_lock(k) from (
+      select distinct hashtextextended(v, 13) as k from unnest(${[...ids]}::text[]) as t(v) order by k
+    ) as locks`
 }
 
 async function addVersionTx(
@@ -377,6 +399,10 @@ export async function afterEventsRecorded(
   result: RecordResult
 ): Promise<Array<{ id: string; rev: number }>> {
   if (!result.versions.length) return []
+  // after this transaction's deployment writes (sent before it on the same connection): a release
+  // taking one of these versions in meanwhile either commits first, and is seen below, or reads
+  // the deployments after this commit
+  await lockVersions(tx, result.versions)
   await detectReleases(tx, result.completed)
   const newProducts = [...new Set(result.newCells.map((c) => c.product_id))]
   // one round trip: drafts under way move on (with their history), then what must be recomputed
