@@ -1,23 +1,25 @@
 /**
  * The fault-injection suite (`pnpm test:faults`). One Shiplog, on a nats-server and a Postgres
  * cluster of its own, lives through every fault in turn under steady load, as an install would.
- * A load generator logs every event and every answer (faults/support/ledger.ts); after each
- * fault the checker proves that every event answered 2xx is in Postgres exactly once and
- * unaltered, and that the board equals a recomputation from the stored events. The summary table
- * is printed at the end.
- *
- * Not yet here, because the gateway does not exist yet: `kill -9` of the gateway, two gateways,
- * and comparing what Socket.IO clients show (add 'gateway' to SERVICES and to
- * faults/support/services.ts). Release progress is not yet compared with a recomputation either.
+ * A load generator logs every event and every answer (faults/support/ledger.ts); part of the load
+ * deploys the versions of releases made through the API (faults/support/releases.ts), and
+ * headless dashboards watch the board and those releases over Socket.IO the whole time
+ * (faults/support/viewers.ts). After each fault the checker proves that every event answered 2xx
+ * is in Postgres exactly once and unaltered, that the board and every release's progress equal a
+ * recomputation from the stored events, and that every viewer's live view converged to what the
+ * API answers and the stored events say. The summary table is printed at the end.
  */
 import { randomBytes } from 'node:crypto'
 
 import { TokenStore, createLogger } from '@shiplog/kit'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
+import { canonical } from '../test/checker.ts'
 import { sleep, waitFor } from './support/children.ts'
+import { GatewayClient } from './support/gateway-client.ts'
 import { HOSTILE, type Tokens } from './support/hostile.ts'
 import { acked, type Sent } from './support/ledger.ts'
+import { createReleases } from './support/releases.ts'
 import {
   answerProbe,
   drained,
@@ -31,9 +33,12 @@ import { buildStorm, stormBoard, stormWave, type Storm } from './support/storm.t
 import { formatSummary, type Row } from './support/summary.ts'
 import { System } from './support/system.ts'
 import { deadLetterCount, judge, problems, type Verdict } from './support/verdict.ts'
+import { openViewers, type Viewer } from './support/viewers.ts'
 
-/** The services under test, started in this order; 'gateway' joins when it exists. */
-const SERVICES: readonly ServiceName[] = ['release', 'ingest']
+/** The services under test, started in this order (the release service first: it migrates). */
+const SERVICES: readonly ServiceName[] = ['release', 'ingest', 'gateway']
+/** Headless dashboards on the first gateway for the whole suite. */
+const VIEWERS = 4
 const MAX_ATTEMPTS = 5
 const DEDUPE_WINDOW_S = 120
 
@@ -53,12 +58,17 @@ beforeAll(async () => {
     },
   })
   lab = openLab(system, run)
+  lab.releases = await createReleases(lab.api, system.sql, lab.reporter, lab.workload)
+  lab.viewers.push(
+    ...(await openViewers('viewer', VIEWERS, system.gatewayUrl, system.token, lab.releases))
+  )
 }, 120_000)
 
 let failed = false
 
 afterAll(async () => {
   console.log(`\nFault suite summary (run ${run})\n${formatSummary(rows)}\n`)
+  for (const viewer of lab?.viewers ?? []) viewer.close()
   await lab?.client.close()
   // after a failure the logs stay (their directory is printed)
   await lab?.system.stop({ keep: failed })
@@ -157,6 +167,46 @@ describe('crashes', () => {
     ).length
     expectClean(verdict, `${unanswered} requests cut off, retried`)
     expect(unanswered).toBeGreaterThan(0)
+  }, 180_000)
+
+  it('kill -9 of the gateway: its Socket.IO clients reconnect by themselves and converge', async () => {
+    const gateway = lab.system.service('gateway')
+    const viewers = lab.viewers.filter((v) => v.api.url === gateway.url)
+    const connects = viewers.map((v) => v.stats.connects)
+    const reasons = viewers.map((v) => v.stats.disconnects.length)
+    let reconnectedAfterMs = 0
+    const verdict = await underLoad(lab, {
+      phase: 'kill-gateway',
+      inject: async () => {
+        await gateway.kill()
+        // what commits meanwhile reaches no viewer: they must catch up by themselves
+        await sleep(2000)
+        await gateway.start()
+        const up = Date.now()
+        // nobody tells them to: Socket.IO's own reconnection brings them back
+        await waitFor(
+          () =>
+            viewers.every((v, i) => v.stats.connects > connects[i]! && v.synced) ? true : undefined,
+          { timeoutMs: 30_000, message: 'the viewers did not reconnect and resync' }
+        )
+        reconnectedAfterMs = Date.now() - up
+        // and live messages flow again on top of the snapshot
+        await waitFor(
+          () => (viewers.every((v) => v.stats.messagesSinceConnect > 0) ? true : undefined),
+          { timeoutMs: 10_000, message: 'no live messages after the reconnect' }
+        )
+        return up
+      },
+    })
+    const why = new Set(viewers.flatMap((v, i) => v.stats.disconnects.slice(reasons[i])))
+    expectClean(
+      verdict,
+      `${viewers.length} viewers cut off (${[...why].join(', ')}), all back ${seconds(reconnectedAfterMs)} after the restart`
+    )
+    expect(viewers.length).toBeGreaterThan(0)
+    // cut off by the crash, not told to leave
+    expect([...why].filter((r) => r === 'io server disconnect')).toEqual([])
+    expect(verdict.views?.converged).toBe(viewers.length)
   }, 180_000)
 })
 
@@ -363,6 +413,53 @@ describe('restarts', () => {
       await system.removeInstance(second)
     }
   }, 180_000)
+
+  it('two gateways and two release services at once: viewers on both converge to the same state, nothing counted twice', async () => {
+    const { system } = lab
+    const gateway2 = await system.addInstance('gateway')
+    const release2 = await system.addInstance('release')
+    const api2 = new GatewayClient(gateway2.url, system.token)
+    let second: Viewer[] = []
+    let edited: { id: string; requests: Record<string, number> } | undefined
+    try {
+      second = await openViewers('viewer-gw2', 3, gateway2.url, system.token, lab.releases)
+      lab.viewers.push(...second)
+      const verdict = await underLoad(lab, {
+        phase: 'two-gateways',
+        inject: async () => {
+          await sleep(3000)
+          edited = await editThroughBoth(lab.api, api2)
+          await sleep(3000)
+          return undefined
+        },
+      })
+      const first = lab.viewers.filter((v) => v.api.url === system.gatewayUrl)
+      // the release changed through both gateways: each request recorded once
+      const history = await system.sql<{ action: string; n: number }[]>`
+        select action, count(*)::int as n from release_history
+        where release_id = ${edited!.id} and actor <> 'shiplog' group by action`
+      const [members] = await system.sql<{ n: number }[]>`
+        select count(*)::int as n from release_version where release_id = ${edited!.id}`
+      expectClean(
+        verdict,
+        `${first.length} + ${second.length} viewers on two gateways; ${Object.values(edited!.requests).reduce((a, b) => a + b)} release changes through both, each recorded once`
+      )
+      expect(Object.fromEntries(history.map((h) => [h.action, h.n]))).toEqual(edited!.requests)
+      expect(members!.n).toBe(2)
+      expect(verdict.views?.converged).toBe(first.length + second.length)
+      // both gateways pushed live messages, and their viewers ended in the same state
+      expect(second.every((v) => v.stats.messages > 0)).toBe(true)
+      for (const v of second) {
+        expect(canonical([...v.cells].sort())).toBe(canonical([...first[0]!.cells].sort()))
+        expect(canonical([...v.releases].sort())).toBe(canonical([...first[0]!.releases].sort()))
+      }
+    } finally {
+      for (const v of second) v.close()
+      lab.viewers = lab.viewers.filter((v) => !second.includes(v))
+      await system.removeInstance(gateway2)
+      await system.removeInstance(release2)
+    }
+  }, 180_000)
 })
 
 describe('bad and hostile input at load', () => {
@@ -478,6 +575,29 @@ describe('duplicate and out-of-order storms, later', () => {
     expect(await stormBoard(lab.system, storm)).toEqual(storm.expected)
   }, 300_000)
 })
+
+/**
+ * A person editing a release, alternating between two gateways: create it, add three of the
+ * load's versions, remove one, rename it. Returns the release and how many changes of each kind
+ * were answered 2xx (each must be in its history exactly once).
+ */
+async function editThroughBoth(a: GatewayClient, b: GatewayClient) {
+  const { id } = await b.call<{ id: string }>('POST', '/releases', {
+    name: 'faults: two gateways',
+  })
+  const add = (api: GatewayClient, product: string) =>
+    api.call('POST', `/releases/${id}/versions`, { product_name: product, version: '2.0.0' })
+  await add(a, 'svc-2')
+  await add(b, 'svc-3')
+  await add(a, 'svc-4')
+  const { versions } = await b.get<{
+    versions: Array<{ version_id: string; product_name: string }>
+  }>(`/releases/${id}`)
+  const svc3 = versions.find((v) => v.product_name === 'svc-3')!
+  await a.call('DELETE', `/releases/${id}/versions/${svc3.version_id}`)
+  await b.call('PATCH', `/releases/${id}`, { description: 'changed through the second gateway' })
+  return { id, requests: { created: 1, version_added: 3, version_removed: 1, edited: 1 } }
+}
 
 /** Ingest's publish timeout (INGEST_PUBLISH_TIMEOUT_MS): what a request waiting on NATS takes. */
 const PUBLISH_TIMEOUT_MS = 5000

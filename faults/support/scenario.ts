@@ -2,8 +2,9 @@
  * One fault under steady load, start to verdict: load runs; the fault is injected; once it is
  * lifted the recovery is timed (ingest acknowledges new events again and every event acknowledged
  * before the lift is committed); load goes on a little, stops; the backlog drains; the checker
- * judges the phase.
+ * judges the phase, and the Socket.IO viewers must show what the API and the stored events say.
  */
+import { GatewayClient } from './gateway-client.ts'
 import { IngestClient } from './ingest-client.ts'
 import { Ledger, acked } from './ledger.ts'
 import { Reporter } from './reporter.ts'
@@ -11,6 +12,8 @@ import { sleep, waitFor } from './children.ts'
 import { openLoop } from './open-loop.ts'
 import { steadyLoad, type SteadyLoadOptions } from './steady-load.ts'
 import type { Backlog, System } from './system.ts'
+import { RELEASE_VERSIONS } from './releases.ts'
+import { checkViews, type Viewer } from './viewers.ts'
 import { deadLetterCount, judge, type Verdict } from './verdict.ts'
 import { Workload } from './workload.ts'
 
@@ -20,6 +23,12 @@ export interface Lab {
   workload: Workload
   client: IngestClient
   reporter: Reporter
+  /** The first gateway's API. */
+  api: GatewayClient
+  /** The releases made through the API (releases.ts); viewers follow them. */
+  releases: string[]
+  /** Live viewers, checked after every fault (faults may add and remove some). */
+  viewers: Viewer[]
 }
 
 export function openLab(system: System, run: string): Lab {
@@ -28,11 +37,21 @@ export function openLab(system: System, run: string): Lab {
   return {
     system,
     ledger,
-    workload: new Workload(ledger, { seed: Number.parseInt(run.slice(-6), 36) || 1 }),
+    workload: new Workload(ledger, {
+      seed: Number.parseInt(run.slice(-6), 36) || 1,
+      releaseVersions: RELEASE_VERSIONS,
+    }),
     client,
     reporter: new Reporter(client, ledger),
+    api: new GatewayClient(system.gatewayUrl, system.token),
+    releases: [],
+    viewers: [],
   }
 }
+
+/** Every running gateway's URL. */
+export const gatewayUrls = (system: System) =>
+  system.instances.filter((s) => s.name === 'gateway' && s.running()).map((s) => s.url)
 
 export const DEFAULT_LOAD = { singlesPerSecond: 120, batchesPerSecond: 2, batchSize: 25 } as const
 
@@ -74,7 +93,15 @@ export async function underLoad(lab: Lab, scenario: Scenario): Promise<Verdict> 
     await load.stop()
   }
   await drained(system)
-  return judge(system, ledger, scenario.phase, { deadLettersBefore, recoveryMs })
+  const drainedAt = performance.now()
+  const verdict = await judge(system, ledger, scenario.phase, { deadLettersBefore, recoveryMs })
+  if (!lab.viewers.length) return verdict
+  return {
+    ...verdict,
+    views: await checkViews(system.sql, lab.viewers, gatewayUrls(system), system.token, {
+      since: drainedAt,
+    }),
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Shiplog's services as real processes (`node --import tsx services/<name>/src/main.ts`), the way
  * they run in production: started, waited on until ready, killed, stopped with SIGTERM, started
- * again. `SERVICES` is the list the supervisor knows; the gateway joins it when it exists.
+ * again. `SERVICES` is the list the supervisor knows.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,9 +12,7 @@ import { REPO_ROOT } from './paths.ts'
 export const SERVICES = {
   release: { entry: 'services/release/src/main.ts', portVar: 'RELEASE_PORT' },
   ingest: { entry: 'services/ingest/src/main.ts', portVar: 'INGEST_PORT' },
-  // gateway: { entry: 'services/gateway/src/main.ts', portVar: 'GATEWAY_PORT' },
-  // ↑ when the gateway lands: uncomment, and add 'gateway' to the fault suite's and the
-  //   benchmark's service lists (faults/suite.test.ts, bench/pipeline.ts).
+  gateway: { entry: 'services/gateway/src/main.ts', portVar: 'GATEWAY_PORT' },
 } as const
 export type ServiceName = keyof typeof SERVICES
 

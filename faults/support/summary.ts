@@ -1,6 +1,8 @@
 /**
  * The fault suite's summary table: one row per fault with what was sent, acknowledged and
- * stored, and what went wrong (nothing, on a pass), printed when the suite ends.
+ * stored, what went wrong (nothing, on a pass), how many releases' progress was recomputed, and
+ * how many Socket.IO viewers converged, with when the last of them took its last change, counted
+ * from the moment the backlog drained (+0.0 s: already before); printed when the suite ends.
  */
 import type { Verdict } from './verdict.ts'
 
@@ -20,6 +22,8 @@ export function formatSummary(rows: readonly Row[]): string {
     'lost',
     'duplicates',
     'mismatches',
+    'releases',
+    'views',
     'dead-lettered',
     'recovery',
     'note',
@@ -32,6 +36,8 @@ export function formatSummary(rows: readonly Row[]): string {
     String(r.lost.length),
     String(r.duplicates.length),
     String(r.mismatches.length + r.altered.length),
+    String(r.releases),
+    r.views ? `${r.views.converged}/${r.views.viewers} at +${seconds(r.views.ms)}` : '—',
     String(r.deadLettered),
     seconds(r.recoveryMs),
     r.note ?? '',

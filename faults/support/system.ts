@@ -161,14 +161,23 @@ export class System {
     return this.service('ingest').url
   }
 
-  /** Starts one more instance of a service (its first is `release`, its second `release-2`). */
-  async addInstance(name: ServiceName): Promise<ServiceProcess> {
-    const count = this.instances.filter((s) => s.name === name).length
+  get gatewayUrl(): string {
+    return this.service('gateway').url
+  }
+
+  /**
+   * Starts one more instance of a service (its first is `release`, its second `release-2`), with
+   * `env` added to its configuration (e.g. another SHIPLOG_LIVE_INTERVAL_MS).
+   */
+  async addInstance(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const taken = new Set(this.instances.map((s) => s.instance))
+    let n = 1
+    while (taken.has(n === 1 ? name : `${name}-${n}`)) n++
     const instance = new ServiceProcess({
       name,
-      instance: count ? `${name}-${count + 1}` : name,
+      instance: n === 1 ? name : `${name}-${n}`,
       port: await freePort(),
-      env: this.#env,
+      env: { ...this.#env, ...env },
       logDir: this.dir,
     })
     this.instances.push(instance)

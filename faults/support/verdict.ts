@@ -1,14 +1,17 @@
 /**
  * The checker after a fault: holds Postgres to the ledger. Every event answered 2xx is stored
- * exactly once and unaltered; nothing is stored that was never sent; the board equals a
- * recomputation from the stored events (test/checker.ts); nothing was dead-lettered that should
- * not have been. Each list holds the ledger keys of the offending events, so a failure names them.
+ * exactly once and unaltered; nothing is stored that was never sent; the board and every
+ * release's progress equal a recomputation from the stored events (test/checker.ts); nothing was
+ * dead-lettered that should not have been; and (scenario.ts adds it) every viewer's live view
+ * converged to the API and the recomputation. Each list holds the ledger keys of the offending
+ * events, so a failure names them.
  */
 import { normalizeStatus } from '@shiplog/contracts'
 
 import { checkConsistency } from '../../test/checker.ts'
 import { acked, type Ledger, type Sent } from './ledger.ts'
 import type { System } from './system.ts'
+import type { ViewCheck } from './viewers.ts'
 
 export interface Verdict {
   fault: string
@@ -22,8 +25,12 @@ export interface Verdict {
   duplicates: string[]
   /** Stored with another id or other content than was sent, or never sent at all. */
   altered: string[]
-  /** Board cells that differ from the recomputation. */
+  /** Board cells and releases whose progress differ from the recomputation. */
   mismatches: string[]
+  /** Releases whose progress was recomputed and compared. */
+  releases: number
+  /** What the Socket.IO viewers showed once everything had settled (none: not checked). */
+  views?: ViewCheck
   /** Dead letters that appeared during the phase. */
   deadLettered: number
   /** Dead letters that were not planted poison. */
@@ -70,6 +77,7 @@ export async function judge(
   const duplicates = [...byKey].filter(([, r]) => r.length > 1).map(([k]) => k)
   const altered = rows.filter((row) => !matches(ledger.get(row.probe), row)).map((r) => r.probe)
   const consistency = await checkConsistency(system.sql)
+  const [releases] = await system.sql<{ n: number }[]>`select count(*)::int as n from release`
   const deadNow = await deadLetterCount(system)
   return {
     fault: phase,
@@ -85,6 +93,7 @@ export async function judge(
     ],
     altered,
     mismatches: consistency.mismatches,
+    releases: releases!.n,
     deadLettered: deadNow - deadLettersBefore,
     unexpectedDeadLetters: deadNow - deadLettersBefore - deadKeys.size,
     recoveryMs,
@@ -113,7 +122,10 @@ async function deadLettered(system: System, planted: Sent[]): Promise<Set<string
   return found
 }
 
-/** Passes when nothing was lost, doubled, altered or mis-boarded, and no good event died. */
+/**
+ * Passes when nothing was lost, doubled, altered or mis-boarded, no good event died, and every
+ * viewer converged.
+ */
 export function problems(v: Verdict): string[] {
   const out: string[] = []
   if (v.lost.length) {
@@ -121,7 +133,14 @@ export function problems(v: Verdict): string[] {
   }
   if (v.duplicates.length) out.push(`duplicates: ${v.duplicates.slice(0, 5).join(', ')}`)
   if (v.altered.length) out.push(`altered or phantom events: ${v.altered.slice(0, 5).join(', ')}`)
-  if (v.mismatches.length) out.push(`board mismatches: ${v.mismatches.slice(0, 3).join('; ')}`)
+  if (v.mismatches.length) {
+    out.push(`board or release mismatches: ${v.mismatches.slice(0, 3).join('; ')}`)
+  }
+  if (v.views?.mismatches.length) {
+    out.push(
+      `${v.views.viewers - v.views.converged} of ${v.views.viewers} viewers did not converge: ${v.views.mismatches.slice(0, 3).join('; ')}`
+    )
+  }
   if (v.unexpectedDeadLetters) out.push(`${v.unexpectedDeadLetters} unexpected dead letters`)
   return out
 }

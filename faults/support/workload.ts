@@ -3,6 +3,7 @@
  * with every status and its aliases, own times that are often out of order, and SHAs that stay
  * the same for a version (so no 409s). The same board cells are hit again and again, so a
  * recomputation from the stored events has something to disagree with if anything went wrong.
+ * A share of the events deploys the versions the suite's releases hold, so their progress moves.
  */
 import { createHash } from 'node:crypto'
 
@@ -19,6 +20,9 @@ const STATUSES = [
 ]
 const ENVIRONMENTS = ['dev', 'staging', 'production-eu', 'production-us']
 
+const sha = (product: string, version: string) =>
+  createHash('sha1').update(`${product}@${version}`).digest('hex')
+
 /** A small seeded generator, so a failing run's workload can be told again. */
 export function random(seed: number): () => number {
   let a = seed >>> 0
@@ -34,6 +38,12 @@ export function random(seed: number): () => number {
 export interface WorkloadOptions {
   products?: number
   seed?: number
+  /**
+   * Versions that releases hold (faults/support/releases.ts): this share of the events deploys
+   * one of them, so the releases' progress keeps moving under every fault.
+   */
+  releaseVersions?: ReadonlyArray<{ product: string; version: string }>
+  releaseShare?: number
 }
 
 export class Workload {
@@ -41,11 +51,15 @@ export class Workload {
   readonly #products: number
   readonly #rand: () => number
   readonly #versions = new Map<string, number>()
+  readonly #releaseVersions: ReadonlyArray<{ product: string; version: string }>
+  readonly #releaseShare: number
 
   constructor(ledger: Ledger, options: WorkloadOptions = {}) {
     this.#ledger = ledger
     this.#products = options.products ?? 8
     this.#rand = random(options.seed ?? 1)
+    this.#releaseVersions = options.releaseVersions ?? []
+    this.#releaseShare = options.releaseShare ?? 0.15
   }
 
   pick<T>(xs: readonly T[]): T {
@@ -55,18 +69,25 @@ export class Workload {
   /** The next event, recorded in the ledger as sent-to-be. */
   next(phase: string, mode: IdMode = this.#mode(), fields: Partial<DeploymentInput> = {}): Sent {
     const key = this.#ledger.nextKey(phase)
-    const product = `svc-${Math.floor(this.#rand() * this.#products)}`
-    // a product's version moves on now and then; older versions keep getting late events
-    const latest = this.#versions.get(product) ?? 0
-    if (this.#rand() < 0.2) this.#versions.set(product, latest + 1)
-    const version = `1.${Math.max(0, latest - Math.floor(this.#rand() * 3))}.0`
+    let product: string
+    let version: string
+    if (this.#releaseVersions.length && this.#rand() < this.#releaseShare) {
+      ;({ product, version } = this.pick(this.#releaseVersions))
+    } else {
+      product = `svc-${Math.floor(this.#rand() * this.#products)}`
+      // a product's version moves on now and then; older versions keep getting late events
+      const latest = this.#versions.get(product) ?? 0
+      if (this.#rand() < 0.2) this.#versions.set(product, latest + 1)
+      version = `1.${Math.max(0, latest - Math.floor(this.#rand() * 3))}.0`
+    }
     const started = Date.now() - Math.floor(this.#rand() * 600_000)
     const input: DeploymentInput = {
       product_name: product,
       version,
       environment_name: this.pick(ENVIRONMENTS),
       status: this.pick(STATUSES),
-      scm_sha: createHash('sha1').update(`${product}@${version}`).digest('hex'),
+      // the SHA of the version it names in the end (fields may name another)
+      scm_sha: sha(fields.product_name ?? product, fields.version ?? version),
       deployed_by: 'faults',
       extra_metadata: { probe: key },
       ...(this.#rand() < 0.8
