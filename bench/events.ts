@@ -24,6 +24,23 @@ export interface BenchEvent {
   body: Record<string, unknown>
 }
 
+/** The board cell event `i` of a source moves. */
+export function cellOf(i: number) {
+  const round = Math.floor(i / PRODUCTS)
+  return {
+    product_name: `service-${i % PRODUCTS}`,
+    environment_name: ENVIRONMENTS[round % ENVIRONMENTS.length]!,
+  }
+}
+
+/** Which event of the source named `run` an event id is (undefined: not one of its events). */
+export function eventIndex(run: string, id: string): number | undefined {
+  const prefix = `bench-${run}-`
+  if (!id.startsWith(prefix)) return undefined
+  const i = Number(id.slice(prefix.length))
+  return Number.isInteger(i) ? i : undefined
+}
+
 export function eventSource(run: string) {
   let n = 0
   return (): BenchEvent => {

@@ -6,7 +6,8 @@
  *   the backlog of unacknowledged events grows (the consumer falls behind), or ingest answers
  *   late or not at all. The maximum is the best committed rate of a step that kept up.
  * - `latencyAt` offers a fixed rate (25/50/75 % of that maximum) and times each POST from its
- *   due time (queueing is not hidden), and sampled events to their commit.
+ *   due time (queueing is not hidden), and sampled events to their commit and to a Socket.IO
+ *   client (probes.ts).
  */
 import { openLoop } from '../faults/support/open-loop.ts'
 import type { IngestClient } from '../faults/support/ingest-client.ts'
@@ -224,9 +225,18 @@ export interface LatencyResult {
   post: { p50: number | undefined; p99: number | undefined }
   probes: Record<
     string,
-    { p50: number | undefined; p99: number | undefined; samples: number; missed: number }
+    {
+      p50: number | undefined
+      p99: number | undefined
+      samples: number
+      missed: number
+      /** Samples seen as themselves (the rest overtaken in their cell by a later event). */
+      exact?: number
+    }
   >
   cpu: CpuWindow
+  /** The gateway's SHIPLOG_LIVE_INTERVAL_MS during the run (when a Socket.IO probe ran). */
+  liveIntervalMs?: number
 }
 
 export async function latencyAt(
@@ -234,7 +244,7 @@ export async function latencyAt(
   mode: Mode,
   max: number,
   fraction: number,
-  { ms, probes }: { ms: number; probes: LatencyProbe[] }
+  { ms, probes, liveIntervalMs }: { ms: number; probes: LatencyProbe[]; liveIntervalMs?: number }
 ): Promise<LatencyResult> {
   await drain(p.system)
   const end = cpuWindow(p.watched)
@@ -242,12 +252,13 @@ export async function latencyAt(
   const cpu = end()
   const probed: LatencyResult['probes'] = {}
   for (const probe of probes) {
-    const { latencies, missed } = await probe.stop()
+    const { latencies, missed, exact } = await probe.stop()
     probed[probe.name] = {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       samples: latencies.length,
       missed,
+      ...(exact === undefined ? {} : { exact }),
     }
   }
   await drain(p.system)
@@ -260,6 +271,7 @@ export async function latencyAt(
     post: { p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) },
     probes: probed,
     cpu,
+    ...(liveIntervalMs === undefined ? {} : { liveIntervalMs }),
   }
 }
 
