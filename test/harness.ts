@@ -64,7 +64,10 @@ export interface Pipeline {
   gateway: ReturnType<typeof createGatewayApp>
   secrets: Record<Role, string>
   /** Serves the gateway (API and Socket.IO) on a real port; several may run side by side. */
-  serveGateway(options?: { intervalMs?: number }): Promise<{ url: string; close(): Promise<void> }>
+  serveGateway(options?: {
+    intervalMs?: number
+    maxBacklogBytes?: number
+  }): Promise<{ url: string; live: ReturnType<typeof attachLive>; close(): Promise<void> }>
   startRelease(): Promise<{ stop(): Promise<void> }>
   streamMessages(): Promise<number>
   stop(): Promise<void>
@@ -174,7 +177,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     post,
     gateway,
     secrets,
-    async serveGateway({ intervalMs } = {}) {
+    async serveGateway({ intervalMs, maxBacklogBytes } = {}) {
       const server = await new Promise<Server>((resolve) => {
         const s = serve({ fetch: gateway.fetch, port: 0, hostname: '127.0.0.1' }, () =>
           resolve(s)
@@ -188,12 +191,13 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         log,
         publicRead: options.publicRead ?? false,
         ...(intervalMs ? { intervalMs } : {}),
+        ...(maxBacklogBytes ? { maxBacklogBytes } : {}),
       })
       const { port } = server.address() as { port: number }
       let closing: Promise<void> | undefined
       const close = () => (closing ??= live.close())
       stops.unshift(close)
-      return { url: `http://127.0.0.1:${port}`, close }
+      return { url: `http://127.0.0.1:${port}`, live, close }
     },
     async api(method, path, body, as = 'admin') {
       const headers: Record<string, string> = {}

@@ -239,3 +239,48 @@ describe('resync and several gateways', () => {
     expect(b.socket.connected).toBe(false)
   })
 })
+
+describe('slow clients', () => {
+  it('cuts off a client that stops reading, and only that one', async () => {
+    const gateway = await p.serveGateway({ intervalMs: 50, maxBacklogBytes: 256 * 1024 })
+    const reader = await connect(p.secrets.reader, gateway.url)
+    const stalled = await connect(p.secrets.reader, gateway.url)
+    await reader.subscribe([Room.board])
+    await stalled.subscribe([Room.board])
+    expect(gateway.live.connections()).toBe(2)
+
+    // the stalled client's TCP socket stops being read: the kernel's buffers fill, then
+    // Engine.IO's queue for it grows
+    const ws = (stalled.socket.io.engine.transport as unknown as { ws: { _socket: TcpSocket } }).ws
+    ws._socket.pause()
+    const padding = 'x'.repeat(500 * 1024)
+    const cutOff = async () => {
+      for (let n = 1; n <= 200; n++) {
+        // paced by the reader, so a client that reads never has more than one message waiting
+        const seen = reader.messages.length
+        gateway.live.io.to(Room.board).emit('live', {
+          room: Room.board,
+          seq: 0,
+          type: 'resync',
+          padding,
+        } as unknown as LiveMessage)
+        await eventually(() => expect(reader.messages.length).toBe(seen + 1))
+        if (gateway.live.connections() === 1) return n
+      }
+      return undefined
+    }
+    const sent = await cutOff()
+    expect(sent, 'the stalled client was never cut off').toBeDefined()
+    expect(reader.socket.connected).toBe(true)
+
+    ws._socket.resume()
+    await eventually(() => expect(stalled.socket.connected).toBe(false))
+    expect(reader.socket.connected).toBe(true)
+    await gateway.close()
+  })
+})
+
+interface TcpSocket {
+  pause(): void
+  resume(): void
+}

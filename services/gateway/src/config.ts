@@ -22,6 +22,11 @@ export const GatewayEnv = z.object({
    * at once either way.
    */
   SHIPLOG_LIVE_INTERVAL_MS: env.positiveInt(100),
+  /**
+   * A live connection with more than this many bytes waiting behind what its client has not read
+   * is closed; the client reconnects and resyncs. Bounds the memory a stalled client can cost.
+   */
+  SHIPLOG_LIVE_MAX_BACKLOG_BYTES: env.positiveInt(1024 * 1024),
   /** The built dashboard; served at / when it exists. */
   SHIPLOG_DASHBOARD_DIR: z.string().default('apps/dashboard/dist'),
 })
@@ -38,6 +43,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     publicRead: e.SHIPLOG_PUBLIC_READ,
     dashboardDir: e.SHIPLOG_DASHBOARD_DIR,
     liveIntervalMs: e.SHIPLOG_LIVE_INTERVAL_MS,
+    liveMaxBacklogBytes: e.SHIPLOG_LIVE_MAX_BACKLOG_BYTES,
     ingestUrl: e.SHIPLOG_INGEST_URL ?? null,
   }
 }

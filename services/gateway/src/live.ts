@@ -9,7 +9,8 @@
  * last one, then one flush reads the changed entities' current state from Postgres and sends each
  * room one complete message. A burst therefore costs a room a few messages a second, never a
  * backlog, and what is sent is always what the database says. Anything that may have been missed
- * (NATS reconnected, a slow-consumer drop, the release service restarting) becomes a `resync`.
+ * (NATS reconnected, a slow-consumer drop, the release service restarting) becomes a `resync`; a
+ * client too slow to read what it is sent is cut off (slow-clients.ts) and resyncs when back.
  */
 import type { Server as HttpServer } from 'node:http'
 
@@ -30,6 +31,7 @@ import { readCells } from './read/board.ts'
 import { readDeployments } from './read/catalog.ts'
 import type { Sql } from './read/db.ts'
 import { listReleasesById, readRelease } from './read/releases.ts'
+import { closeWhenBacklogged } from './slow-clients.ts'
 
 export interface LiveOptions {
   sql: Sql
@@ -40,6 +42,8 @@ export interface LiveOptions {
   publicRead: boolean
   /** Least time between two flushes; a room gets at most 1000/intervalMs messages a second. */
   intervalMs?: number
+  /** A connection with more than this waiting to be written is closed (slow-clients.ts). */
+  maxBacklogBytes?: number
 }
 
 type Payload = LiveMessage extends infer M
@@ -57,7 +61,16 @@ interface Pending {
 const empty = (): Pending => ({ cells: new Map(), releases: new Set(), deployments: new Set() })
 
 export function attachLive(server: HttpServer, options: LiveOptions) {
-  const { sql, nats, names, tokens, log, publicRead, intervalMs = 100 } = options
+  const {
+    sql,
+    nats,
+    names,
+    tokens,
+    log,
+    publicRead,
+    intervalMs = 100,
+    maxBacklogBytes = 1024 * 1024,
+  } = options
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, {
     transports: ['websocket'],
     serveClient: false,
@@ -94,6 +107,12 @@ export function attachLive(server: HttpServer, options: LiveOptions) {
   }
 
   io.on('connection', (socket: Socket<ClientToServerEvents, ServerToClientEvents>) => {
+    closeWhenBacklogged(socket.conn, maxBacklogBytes, (bytes) =>
+      log.warn(
+        { socket: socket.id, address: socket.handshake.address, queuedBytes: bytes },
+        'closing a live client that is not reading (it will reconnect and resync)'
+      )
+    )
     socket.on('subscribe', (rooms, ack) => {
       if (
         !Array.isArray(rooms) ||

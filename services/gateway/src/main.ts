@@ -47,6 +47,7 @@ try {
     log: log.child({ component: 'live' }),
     publicRead: config.publicRead,
     intervalMs: config.liveIntervalMs,
+    maxBacklogBytes: config.liveMaxBacklogBytes,
   })
   log.info(
     { port: config.port, namespace: config.namespace, publicRead: config.publicRead },
