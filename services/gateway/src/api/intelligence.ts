@@ -26,7 +26,6 @@ import {
   readSettings,
   readTimeline,
 } from '../read/intelligence.ts'
-import { releaseExists } from '../read/releases.ts'
 import type { ReleaseRpc } from '../rpc-client.ts'
 
 import type { Guards } from './auth.ts'
@@ -45,6 +44,7 @@ import {
   security,
   uuidOr404,
 } from './openapi.ts'
+import { existingRelease } from './releases.ts'
 
 const DAY = 86_400_000
 const Time = (description: string) =>
@@ -83,12 +83,6 @@ function range(
 export function intelligenceRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards }) {
   const { sql, rpc, guards } = deps
   const app = router()
-
-  async function existing(id: string) {
-    const uuid = uuidOr404(id, 'release')
-    if (!(await releaseExists(sql, uuid))) throw notFound('release', id)
-    return uuid
-  }
 
   app.openapi(
     createRoute({
@@ -172,7 +166,7 @@ export function intelligenceRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Gu
     async (c) =>
       c.json(
         {
-          items: await readAnalyses(sql, await existing(c.req.valid('param').id)),
+          items: await readAnalyses(sql, await existingRelease(sql, c.req.valid('param').id)),
           next_cursor: null,
         },
         200

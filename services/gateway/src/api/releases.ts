@@ -46,6 +46,13 @@ import {
 
 const tags = ['Releases']
 
+/** The release's id, once it is known to exist; 404 otherwise. */
+export async function existingRelease(sql: Sql, id: string): Promise<string> {
+  const uuid = uuidOr404(id, 'release')
+  if (!(await releaseExists(sql, uuid))) throw notFound('release', id)
+  return uuid
+}
+
 export function releaseRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards }) {
   const { sql, rpc, guards } = deps
   const app = router()
@@ -54,11 +61,6 @@ export function releaseRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
     const release = await readRelease(sql, id)
     if (!release) throw notFound('release', id)
     return release
-  }
-  async function existing(id: string) {
-    const uuid = uuidOr404(id, 'release')
-    if (!(await releaseExists(sql, uuid))) throw notFound('release', id)
-    return uuid
   }
 
   app.openapi(
@@ -228,7 +230,7 @@ export function releaseRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
       },
     }),
     async (c) => {
-      const id = await existing(c.req.valid('param').id)
+      const id = await existingRelease(sql, c.req.valid('param').id)
       return c.json({ items: await readReleaseVersions(sql, id), next_cursor: null }, 200)
     }
   )
@@ -245,7 +247,7 @@ export function releaseRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
       responses: { 200: json(page(DeploymentSchema), 'Deployments'), ...errors(401, 403, 404) },
     }),
     async (c) => {
-      const id = await existing(c.req.valid('param').id)
+      const id = await existingRelease(sql, c.req.valid('param').id)
       return c.json({ items: await readReleaseDeployments(sql, id), next_cursor: null }, 200)
     }
   )
@@ -262,7 +264,7 @@ export function releaseRoutes(deps: { sql: Sql; rpc: ReleaseRpc; guards: Guards 
       responses: { 200: json(page(HistoryEntrySchema), 'Oldest first'), ...errors(401, 403, 404) },
     }),
     async (c) => {
-      const id = await existing(c.req.valid('param').id)
+      const id = await existingRelease(sql, c.req.valid('param').id)
       return c.json({ items: await readHistory(sql, id), next_cursor: null }, 200)
     }
   )
