@@ -24,9 +24,9 @@ import { io, type Socket } from 'socket.io-client'
 
 import {
   cellKey,
-  isNewer,
   mergeSnapshot,
   mergeUpdates,
+  takeRelease,
 } from '../../apps/dashboard/src/lib/live/merge.ts'
 import { LiveSync, type RoomHandler } from '../../apps/dashboard/src/lib/live/sync.ts'
 import {
@@ -189,9 +189,13 @@ export class Viewer {
   }
 
   #releaseRoom(id: string): RoomHandler<ReleaseDetail> {
-    const take = (release: ReleaseDetail) => {
-      if (!isNewer(this.releases.get(id), release)) return
-      this.releases.set(id, release)
+    // the dashboard's rule (merge.ts takeRelease): a partial copy it cannot complete is refetched
+    const take = (release: ReleaseDetail, partial = false): 'refetch' | undefined => {
+      const held = this.releases.get(id) ?? null
+      const next = takeRelease(held, release, partial)
+      if (next === 'refetch') return next
+      if (next === held) return
+      this.releases.set(id, next)
       this.changedAt = performance.now()
     }
     return {
@@ -202,7 +206,9 @@ export class Viewer {
         this.#took(Room.release(id))
       },
       apply: (message: LiveMessage) => {
-        if (message.type === 'release' && message.release.id === id) take(message.release)
+        if (message.type === 'release' && message.release.id === id) {
+          return take(message.release, message.partial)
+        }
       },
       failed: () => this.stats.snapshotFailures++,
     }

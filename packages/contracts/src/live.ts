@@ -28,7 +28,17 @@ export const ROOM_RE = /^(board|releases|feed|(release|product):[0-9a-f-]{36})$/
 export type LiveMessage = { room: string; seq: number } & (
   | { type: 'cells'; cells: Array<BoardCell & { product_name: string }> }
   | { type: 'releases'; releases: Release[] }
-  | { type: 'release'; release: ReleaseDetail }
+  | {
+      type: 'release'
+      release: ReleaseDetail
+      /**
+       * Set when `release.progress.rows` holds only the rows that changed since the room's last
+       * message (every other field is complete): a viewer holding the same versions at a rev no
+       * newer replaces those rows; one that cannot (other versions, nothing held) reads the
+       * release afresh. Rows are most of a release's size, and one deployment moves one of them.
+       */
+      partial?: true
+    }
   | { type: 'deployments'; deployments: Deployment[] }
   /** The gateway may have missed changes for this room: fetch a fresh snapshot. */
   | { type: 'resync' }

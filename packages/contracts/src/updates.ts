@@ -10,7 +10,11 @@ export const Update = z.object({
   cells: z.array(z.object({ product_id: z.string(), environment_id: z.string(), rev: z.number() })),
   /** Deployments that changed, for the live feed and product pages. */
   deployments: z.array(z.string()),
-  /** Releases that changed, with their new revision. */
+  /**
+   * Releases that changed, with their new revision. In a note with cells, by those cells'
+   * deployments (only their rows of the progress matrix moved); in a note without, changed
+   * themselves (edited, versions added or removed).
+   */
   releases: z.array(z.object({ id: z.string(), rev: z.number() })),
   /** The events this commit recorded (lets a benchmark time each event's way to the browser). */
   events: z.array(z.string()),

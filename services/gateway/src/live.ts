@@ -7,8 +7,10 @@
  *
  * Notes are coalesced: changes gather while a flush is under way or for `intervalMs` after the
  * last one, then one flush reads the changed entities' current state from Postgres and sends each
- * room one complete message. A burst therefore costs a room a few messages a second, never a
- * backlog, and what is sent is always what the database says. Anything that may have been missed
+ * room one message of complete entities. A burst therefore costs a room a few messages a second,
+ * never a backlog, and what is sent is always what the database says. A release room gets the
+ * release whole the first time and whenever the release itself changes; after deployments, every
+ * field but the matrix's unmoved rows (contracts `LiveMessage`, `partial`). Anything that may have been missed
  * (NATS reconnected, a slow-consumer drop, the release service restarting) becomes a `resync`; a
  * client too slow to read what it is sent is cut off (slow-clients.ts) and resyncs when back.
  */
@@ -19,6 +21,7 @@ import {
   Room,
   Update,
   hasScope,
+  versionKey,
   type ClientToServerEvents,
   type LiveMessage,
   type NatsNames,
@@ -55,10 +58,17 @@ type Payload = LiveMessage extends infer M
 interface Pending {
   cells: Map<string, { product_id: string; environment_id: string }>
   releases: Set<string>
+  /** Releases changed themselves (edited, versions added or removed): sent whole. */
+  edited: Set<string>
   deployments: Set<string>
 }
 
-const empty = (): Pending => ({ cells: new Map(), releases: new Set(), deployments: new Set() })
+const empty = (): Pending => ({
+  cells: new Map(),
+  releases: new Set(),
+  edited: new Set(),
+  deployments: new Set(),
+})
 
 export function attachLive(server: HttpServer, options: LiveOptions) {
   const {
@@ -98,6 +108,9 @@ export function attachLive(server: HttpServer, options: LiveOptions) {
   })
 
   const seqs = new Map<string, number>()
+  /** Per release room, the versions of the last whole release sent there. */
+  const sentVersions = new Map<string, string>()
+  io.of('/').adapter.on('delete-room', (room: string) => sentVersions.delete(room))
   const members = (room: string) => io.sockets.adapter.rooms.get(room)?.size ?? 0
 
   function send(room: string, payload: Payload) {
@@ -151,7 +164,11 @@ export function attachLive(server: HttpServer, options: LiveOptions) {
   function note(update: Update) {
     if (update.resync) return resyncAll('the release service asked')
     for (const c of update.cells) pending.cells.set(`${c.product_id}/${c.environment_id}`, c)
-    for (const r of update.releases) pending.releases.add(r.id)
+    for (const r of update.releases) {
+      pending.releases.add(r.id)
+      // a note without cells is of a change to the release itself, not of deployments
+      if (!update.cells.length) pending.edited.add(r.id)
+    }
     for (const d of update.deployments) pending.deployments.add(d)
     schedule()
   }
@@ -178,6 +195,7 @@ export function attachLive(server: HttpServer, options: LiveOptions) {
       // keep what could not be sent; newer notes for the same entities merge in
       for (const [k, v] of work.cells) if (!pending.cells.has(k)) pending.cells.set(k, v)
       for (const id of work.releases) pending.releases.add(id)
+      for (const id of work.edited) pending.edited.add(id)
       for (const id of work.deployments) pending.deployments.add(id)
       lastFlush = Date.now() + 1000
     } finally {
@@ -222,8 +240,25 @@ export function attachLive(server: HttpServer, options: LiveOptions) {
       }
     }
     if (summaries.length) send(Room.releases, { type: 'releases', releases: summaries })
+    const moved = new Set([...work.cells.values()].map((c) => c.product_id))
     for (const release of details) {
-      if (release) send(Room.release(release.id), { type: 'release', release })
+      if (!release) continue
+      const room = Room.release(release.id)
+      const key = versionKey(release)
+      if (work.edited.has(release.id) || sentVersions.get(room) !== key) {
+        send(room, { type: 'release', release })
+        sentVersions.set(room, key)
+        continue
+      }
+      // Only the rows of products whose cells moved: every change since this room's last
+      // message is in this flush's notes (a note is published after its commit, and each flush
+      // reads after taking the notes before it), so the rows left out are as they were sent.
+      const rows = release.progress.rows.filter((r) => moved.has(r.product_id))
+      send(room, {
+        type: 'release',
+        release: { ...release, progress: { ...release.progress, rows } },
+        partial: true,
+      })
     }
   }
 

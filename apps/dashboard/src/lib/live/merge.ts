@@ -4,7 +4,7 @@
  * (snapshot or message, late or repeated). Deployments carry no rev: the newer is the one whose
  * own time is later, then the one further along its lifecycle (pending, started, then an end).
  */
-import type { BoardCell, Deployment } from '@shiplog/contracts'
+import { versionKey, type BoardCell, type Deployment, type ReleaseDetail } from '@shiplog/contracts'
 
 export interface Revised {
   rev: number
@@ -51,6 +51,34 @@ export function mergeUpdates<T extends Revised>(
     next.set(k, item)
   }
   return next ?? held
+}
+
+/**
+ * A copy of a release taken in (a snapshot or a live message); returns what to hold, `held`
+ * itself when the copy is older, or 'refetch' when a partial copy cannot be completed.
+ *
+ * A complete copy at least as new replaces ours: equal revs are the same state, and taking it
+ * also repairs rows a partial copy left behind (a partial copy's read can include a change whose
+ * row only the next message carries). A partial copy carries only the progress rows that changed
+ * (contracts `LiveMessage`): its rows replace ours when we hold the same versions, since rows
+ * are keyed by version; with other versions, or nothing held, only a fresh read can complete it.
+ */
+export function takeRelease(
+  held: ReleaseDetail | null,
+  incoming: ReleaseDetail,
+  partial = false
+): ReleaseDetail | 'refetch' {
+  if (held && incoming.rev < held.rev) return held
+  if (!partial) return incoming
+  if (!held || versionKey(held) !== versionKey(incoming)) return 'refetch'
+  const rows = new Map(incoming.progress.rows.map((r) => [r.version_id, r]))
+  return {
+    ...incoming,
+    progress: {
+      ...incoming.progress,
+      rows: held.progress.rows.map((r) => rows.get(r.version_id) ?? r),
+    },
+  }
 }
 
 const STAGE: Record<Deployment['status'], number> = {

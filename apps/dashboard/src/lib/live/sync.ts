@@ -18,8 +18,11 @@ export interface RoomHandler<Snapshot = unknown> {
   fetch(): Promise<Snapshot>
   /** Takes a snapshot in (keeping, per entity, whichever copy has the higher rev). */
   reset(snapshot: Snapshot): void
-  /** Applies one live message (never `resync`: the engine handles that). */
-  apply(message: LiveMessage): void
+  /**
+   * Applies one live message (never `resync`: the engine handles that). 'refetch': the message
+   * cannot be applied to what the store holds, so the room's snapshot is read again.
+   */
+  apply(message: LiveMessage): void | 'refetch'
   /** A snapshot could not be read; `retry` says whether the engine will try again by itself. */
   failed?(error: unknown, retry: boolean): void
 }
@@ -161,8 +164,7 @@ export class LiveSync {
     for (const sub of room.subscribers) {
       if (refetch) this.#refresh(sub)
       if (message.type === 'resync') continue
-      if (sub.loading) sub.buffer.push(message)
-      else sub.handler.apply(message)
+      this.#apply(sub, message)
     }
   }
 
@@ -201,6 +203,11 @@ export class LiveSync {
         }
       }
     )
+  }
+
+  #apply(sub: Subscriber, message: LiveMessage): void {
+    if (sub.loading) sub.buffer.push(message)
+    else if (sub.handler.apply(message) === 'refetch') this.#refresh(sub)
   }
 
   #refresh(sub: Subscriber): void {
@@ -243,7 +250,7 @@ export class LiveSync {
     // what came meanwhile is newer than or as new as the snapshot: it goes on top (by rev)
     const held = sub.buffer
     sub.buffer = []
-    for (const message of held) sub.handler.apply(message)
+    for (const message of held) this.#apply(sub, message)
     if (sub.again && !(failed && sub.retryTimer !== null)) this.#refresh(sub)
   }
 

@@ -260,6 +260,84 @@ describe('one release', () => {
     expect(store.deployments.map((d) => d.id)).toEqual(['d3', 'other'])
   })
 
+  it("takes a partial copy's rows over its own, and reads the release afresh when it cannot", async () => {
+    const { api, sync, store } = await open()
+    const row = (v: string, state: 'deployed' | 'not_deployed') => ({
+      product_id: `p-${v}`,
+      product_name: `p-${v}`,
+      version_id: v,
+      version: '1.0.0',
+      in_production: state === 'deployed',
+      cells: [
+        {
+          environment_id: 'prd',
+          state,
+          status: state === 'deployed' ? 'completed' : null,
+          deployment_id: null,
+          at: null,
+          deployed_by: null,
+        },
+      ],
+    })
+    const two = [version('v1'), version('v2')]
+    const progress = (...rows: ReturnType<typeof row>[]) => ({
+      environments: [],
+      rows,
+      production: { reached: 0, total: 2, fraction: 0, all: false },
+    })
+    const room = `release:${ID}`
+    sync.message(
+      msg(room, 1, {
+        type: 'release',
+        release: release(ID, 3, {
+          versions: two,
+          progress: progress(row('v1', 'not_deployed'), row('v2', 'not_deployed')),
+        }),
+      })
+    )
+    await api.answer(`/releases/${ID}/deployments`, { items: [] })
+    await api.answer(`/releases/${ID}/history`, { items: [] })
+    // v2 deployed: only its row comes; v1's stays as held
+    sync.message(
+      msg(room, 2, {
+        type: 'release',
+        release: release(ID, 4, { versions: two, progress: progress(row('v2', 'deployed')) }),
+        partial: true,
+      })
+    )
+    expect(store.release!.rev).toBe(4)
+    expect(store.release!.progress.rows.map((r) => [r.version_id, r.cells[0]!.state])).toEqual([
+      ['v1', 'not_deployed'],
+      ['v2', 'deployed'],
+    ])
+    await api.answer(`/releases/${ID}/history`, { items: [] })
+    // an older partial copy is dropped
+    sync.message(
+      msg(room, 3, {
+        type: 'release',
+        release: release(ID, 3, { versions: two, progress: progress(row('v2', 'not_deployed')) }),
+        partial: true,
+      })
+    )
+    expect(store.release!.progress.rows[1]!.cells[0]!.state).toBe('deployed')
+    expect(api.pending()).toEqual([])
+    // rows of versions it does not hold cannot be completed: the release is read afresh
+    const three = [...two, version('v3')]
+    sync.message(
+      msg(room, 4, {
+        type: 'release',
+        release: release(ID, 6, { versions: three, progress: progress(row('v3', 'deployed')) }),
+        partial: true,
+      })
+    )
+    expect(store.release!.rev).toBe(4)
+    const fresh = progress(row('v1', 'deployed'), row('v2', 'deployed'), row('v3', 'deployed'))
+    await api.answer(`/releases/${ID}`, release(ID, 6, { versions: three, progress: fresh }))
+    await api.answer(`/releases/${ID}/history`, { items: [] })
+    expect(store.release!.rev).toBe(6)
+    expect(store.release!.progress.rows).toHaveLength(3)
+  })
+
   it('shows the answer to a change at once', async () => {
     const { api, store } = await open()
     const change = store.update({ status: 'cancelled' })

@@ -12,11 +12,12 @@ import {
   type LiveMessage,
   type ReleaseDetail,
   type UpdateRelease,
+  versionKey,
 } from '@shiplog/contracts'
 
 import type { Api } from '../api.ts'
 import { coalesce } from '../live/coalesce.ts'
-import { isNewer, mergeDeploymentSnapshot, mergeDeployments } from '../live/merge.ts'
+import { mergeDeploymentSnapshot, mergeDeployments, takeRelease } from '../live/merge.ts'
 import type { RoomHandler } from '../live/sync.ts'
 
 import { Loadable } from './loadable.svelte.ts'
@@ -25,14 +26,6 @@ export interface ReleaseSnapshot {
   release: ReleaseDetail
   history: HistoryEntry[]
 }
-
-const versionSet = (r: ReleaseDetail | null) =>
-  r
-    ? r.versions
-        .map((v) => v.version_id)
-        .sort()
-        .join(',')
-    : ''
 
 export class ReleaseStore extends Loadable implements RoomHandler<ReleaseSnapshot> {
   readonly id: string
@@ -86,10 +79,15 @@ export class ReleaseStore extends Loadable implements RoomHandler<ReleaseSnapsho
     this.succeeded()
   }
 
-  apply(message: LiveMessage): void {
+  apply(message: LiveMessage): void | 'refetch' {
     if (message.type !== 'release' || message.release.id !== this.id) return
+    const before = this.release?.rev
+    const taken = this.#take(message.release, message.partial)
+    if (taken === 'refetch') return taken
     // every change to a release is in its history, which no message carries
-    if (this.#take(message.release)) void this.loadHistory()
+    if (taken === true && (before === undefined || message.release.rev > before)) {
+      void this.loadHistory()
+    }
   }
 
   /** Changes name, description, status or metadata; the answer is shown at once. */
@@ -136,12 +134,13 @@ export class ReleaseStore extends Loadable implements RoomHandler<ReleaseSnapsho
       this.failed(error)
     }
   })
-  /** Takes a newer copy of the release; returns whether it was newer. */
-  #take(release: ReleaseDetail): boolean {
-    if (this.release && !isNewer(this.release, release)) return false
-    const versionsChanged =
-      this.release !== null && versionSet(this.release) !== versionSet(release)
-    this.release = release
+  /** Takes a copy of the release at least as new as ours (merge.ts `takeRelease`). */
+  #take(release: ReleaseDetail, partial = false): boolean | 'refetch' {
+    const next = takeRelease(this.release, release, partial)
+    if (next === 'refetch') return next
+    if (next === this.release) return false
+    const versionsChanged = this.release !== null && versionKey(this.release) !== versionKey(next)
+    this.release = next
     // other versions, other deployments: those of a version just added were never sent to us
     if (versionsChanged) void this.#loadDeployments()
     return true
