@@ -5,6 +5,14 @@
  * POST's acknowledgement to its arrival in the clients, split at the release service's update
  * note; messages delivered per second; and the gateway's memory per connection. A benchmark: it
  * reports, never fails. Bounded: a fixed number of clients and posts, loopback only.
+ *
+ * The clients are, by default (`--client wire`), a light Socket.IO client of the benchmark's own
+ * (live/clients.ts): the Engine.IO / Socket.IO protocol over `ws`, reading of each message only
+ * its sequence number, type and event tags instead of parsing it. Each real viewer decodes its
+ * messages with its own browser's CPU; here the clients share the machine's cores with Shiplog,
+ * and with the `socket.io-client` library (~80 µs a message for each client) two client processes
+ * on a 2-core box fell seconds behind, so the latencies measured the load generator, not Shiplog.
+ * `--client socketio` uses the library (to check the wire client against it, or to see its cost).
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -18,7 +26,7 @@ import { Pool } from 'undici'
 import { ENVIRONMENTS } from './api/dataset.ts'
 import { cpuAccount, machineFacts, type CpuShare } from './api/machine.ts'
 import { Histogram } from './live/histogram.ts'
-import type { FromClients, ToClients } from './live/clients.ts'
+import type { ClientKind, FromClients, ToClients } from './live/clients.ts'
 import { startSystem, type GatewayMemory } from './live/system.ts'
 
 const { values: args } = parseArgs({
@@ -31,8 +39,15 @@ const { values: args } = parseArgs({
     /** Versions (one per product) in the release: its matrix is versions × 8 environments. */
     versions: { type: 'string', default: '10' },
     database: { type: 'string', default: 'shiplog_bench_live' },
+    /** `wire` (the light client of live/clients.ts) or `socketio` (the socket.io-client library). */
+    client: { type: 'string', default: 'wire' },
   },
 })
+// a type-only import: loading clients.ts here would make this process one of the clients
+const CLIENT_KINDS: readonly ClientKind[] = ['wire', 'socketio']
+if (!CLIENT_KINDS.includes(args.client as ClientKind)) {
+  throw new Error(`--client must be one of ${CLIENT_KINDS.join(', ')}, not ${args.client}`)
+}
 const config = {
   adminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   natsUrl: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222',
@@ -43,6 +58,7 @@ const config = {
   seconds: Number(args.seconds),
   warmup: Number(args.warmup),
   versions: Number(args.versions),
+  client: args.client as ClientKind,
 }
 const TARGET_P99_MS = 100
 const TARGET_BYTES_PER_CONNECTION = 20 * 1024
@@ -214,6 +230,7 @@ try {
         child.once('exit', (code) => reject(new Error(`client process exited (${code})`)))
         const start: ToClients = {
           type: 'connect',
+          client: config.client,
           url: system.gateway.origin,
           token: system.token,
           room,
@@ -391,11 +408,11 @@ function print(r: {
   const lines = [
     '### Live fan-out (`pnpm bench:live`)',
     '',
-    `${r.sockets} Socket.IO clients (WebSocket, one connection each, ${config.processes} processes) in one release's room` +
+    `${r.sockets} Socket.IO clients (WebSocket, one connection each, ${config.processes} processes; ${config.client === 'wire' ? "the benchmark's wire client, which reads of each message its sequence number, type and event tags" : 'socket.io-client, which decodes every message in full'}) in one release's room` +
       (r.failed ? ` (${r.failed} failed to connect)` : '') +
       `; the release holds ${config.versions} versions × ${ENVIRONMENTS.length} environments; each posted deployment moves the next of its ${config.versions * ENVIRONMENTS.length} cells. ` +
       `${events} deployments posted to ingest open loop at ${config.rate}/s (${rate}/s acknowledged, ${r.posted.refused} refused) after ${config.warmup} s of warm-up. ` +
-      `Every service is its real process; the gateway coalesces a room's changes into at most one message per 100 ms (live.ts default), each the complete release (${kb(r.messageBytes)} as JSON).`,
+      `Every service is its real process; the gateway coalesces a room's changes into at most one message per ${process.env.SHIPLOG_LIVE_INTERVAL_MS ?? '100'} ms${process.env.SHIPLOG_LIVE_INTERVAL_MS ? ' (SHIPLOG_LIVE_INTERVAL_MS)' : ' (the default)'}: the release with the matrix rows that moved, ${kb(r.messageBytes)} of JSON on average.`,
     `Machine: ${r.facts.cpu}, ${r.facts.cores} cores, ${r.facts.memoryGiB} GiB; Node ${r.facts.node}; ${r.facts.postgres}; NATS on loopback. Load average before: ${r.facts.loadBefore}.`,
     '',
     '| measure | p50 / p99 / max, or value | target |',
@@ -414,7 +431,7 @@ function print(r: {
     '',
     ...(r.lagP99Ms > 50
       ? [
-          `The client processes fell behind their sockets (event-loop delay p99 ${r.lagP99Ms.toFixed(0)} ms): they decode every message in full, ${(((r.messages / r.window) * r.messageBytes) / 2 ** 20).toFixed(0)} MB/s of JSON here, on the same cores as Shiplog. Latencies above include that lag; fewer clients or a smaller release (--versions) measure the system rather than the generator.`,
+          `The client processes fell behind their sockets (event-loop delay p99 ${r.lagP99Ms.toFixed(0)} ms): they ${config.client === 'wire' ? 'scan' : 'decode'} every message in full, ${(((r.messages / r.window) * r.messageBytes) / 2 ** 20).toFixed(0)} MB/s of JSON here, on the same cores as Shiplog. Latencies above include that lag; fewer clients or a smaller release (--versions)${config.client === 'wire' ? '' : ', or the default --client wire,'} measure the system rather than the generator.`,
           '',
         ]
       : []),
