@@ -61,20 +61,26 @@ export function listReleasesById(sql: Sql, ids: string[]) {
   >`select ${sql.unsafe(RELEASE_COLUMNS)} from release r where r.id = any(${ids}::uuid[])`
 }
 
+/** The versions of release `r`, by product name, as one JSON array. */
+const VERSIONS = `select coalesce(json_agg(json_build_object(
+    'version_id', rv.version_id, 'product_id', rv.product_id, 'product_name', p.name,
+    'version', v.version, 'scm_sha', v.scm_sha, 'added_at', iso(rv.added_at), 'added_by', rv.added_by
+  ) order by p.name), '[]')
+  from release_version rv join version v on v.id = rv.version_id join product p on p.id = rv.product_id
+  where rv.release_id = r.id`
+
+/** The release with its versions and progress, in one round trip. */
 export async function readRelease(sql: Sql, id: string): Promise<ReleaseDetail | undefined> {
-  const [release] = await sql<Array<Release & { progress: ReleaseDetail['progress'] }>>`
-    select ${sql.unsafe(RELEASE_COLUMNS)}, r.progress from release r where r.id = ${id}::uuid`
-  if (!release) return undefined
-  return { ...release, versions: await readReleaseVersions(sql, id) }
+  const [release] = await sql<ReleaseDetail[]>`
+    select ${sql.unsafe(RELEASE_COLUMNS)}, r.progress, (${sql.unsafe(VERSIONS)}) as versions
+    from release r where r.id = ${id}::uuid`
+  return release
 }
 
-export function readReleaseVersions(sql: Sql, id: string) {
-  return sql<ReleaseVersion[]>`
-    select rv.version_id, rv.product_id, p.name as product_name, v.version, v.scm_sha,
-           iso(rv.added_at) as added_at, rv.added_by
-    from release_version rv join version v on v.id = rv.version_id join product p on p.id = rv.product_id
-    where rv.release_id = ${id}::uuid
-    order by p.name`
+export async function readReleaseVersions(sql: Sql, id: string): Promise<ReleaseVersion[]> {
+  const [row] = await sql<Array<{ versions: ReleaseVersion[] }>>`
+    select (${sql.unsafe(VERSIONS)}) as versions from (select ${id}::uuid as id) r`
+  return row!.versions
 }
 
 export function readReleaseDeployments(sql: Sql, id: string) {
