@@ -5,14 +5,14 @@
 import { fileURLToPath } from 'node:url'
 
 import { svelte } from '@sveltejs/vite-plugin-svelte'
-import { defineConfig } from 'vite'
+import { defineConfig, type Plugin } from 'vite'
 
 const gateway = `http://127.0.0.1:${process.env.GATEWAY_PORT ?? '3000'}`
 
 export default defineConfig({
   // `pnpm dev` at the root runs Vite from the repository root with --config pointing here
   root: fileURLToPath(new URL('.', import.meta.url)),
-  plugins: [svelte()],
+  plugins: [svelte(), firstLoadWithoutZod()],
   build: {
     target: 'es2022',
     // small enough already; one file fewer to fetch on a wall screen's reload
@@ -27,3 +27,25 @@ export default defineConfig({
     },
   },
 })
+
+/**
+ * The board's first load stays small (README, "Size"): contracts' zod schemas are for the services,
+ * and one value imported from a module that defines them would pull zod (~30 KB gzipped) in.
+ */
+function firstLoadWithoutZod(): Plugin {
+  return {
+    name: 'shiplog:first-load-without-zod',
+    generateBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk' || !chunk.isEntry) continue
+        const zod = chunk.moduleIds.filter((id) => /[/\\]node_modules[/\\].*zod[/\\]/.test(id))
+        if (zod.length) {
+          this.error(
+            `zod reached the first load (${chunk.fileName}, through ${zod[0]}): import from ` +
+              `@shiplog/contracts only types, or values from modules without schemas (live.ts)`
+          )
+        }
+      }
+    },
+  }
+}

@@ -23,6 +23,17 @@ export const Room = {
   product: (id: string) => `product:${id}`,
 } as const
 
+/**
+ * A release's versions as one comparable key: two copies with the same key have the same rows,
+ * so a partial message's rows can be put in place of a held copy's. (Here, not in releases.ts,
+ * so the dashboard takes it without zod.)
+ */
+export const versionKey = (release: Pick<ReleaseDetail, 'versions'>): string =>
+  release.versions
+    .map((v) => v.version_id)
+    .sort()
+    .join(',')
+
 export const ROOM_RE = /^(board|releases|feed|(release|product):[0-9a-f-]{36})$/
 
 export type LiveMessage = { room: string; seq: number } & (

@@ -169,13 +169,6 @@ export const ReleaseDetail = Release.extend({
 })
 export type ReleaseDetail = z.infer<typeof ReleaseDetail>
 
-/** A release's versions as one comparable key: two copies with the same key have the same rows. */
-export const versionKey = (release: Pick<ReleaseDetail, 'versions'>): string =>
-  release.versions
-    .map((v) => v.version_id)
-    .sort()
-    .join(',')
-
 export const HistoryAction = {
   created: 'created',
   edited: 'edited',
