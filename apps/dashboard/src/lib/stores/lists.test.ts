@@ -280,7 +280,8 @@ describe('one release', () => {
       ],
     })
     const two = [version('v1'), version('v2')]
-    const progress = (...rows: ReturnType<typeof row>[]) => ({
+    type Row = ReturnType<typeof row>
+    const progress = (...rows: Row[]) => ({
       environments: [],
       rows,
       production: { reached: 0, total: 2, fraction: 0, all: false },
@@ -297,14 +298,17 @@ describe('one release', () => {
     )
     await api.answer(`/releases/${ID}/deployments`, { items: [] })
     await api.answer(`/releases/${ID}/history`, { items: [] })
+    // a partial copy: the release at `rev` with these versions, carrying only `rows`
+    const partial = (seq: number, rev: number, versions: typeof two, ...rows: Row[]) =>
+      sync.message(
+        msg(room, seq, {
+          type: 'release',
+          release: release(ID, rev, { versions, progress: progress(...rows) }),
+          partial: true,
+        })
+      )
     // v2 deployed: only its row comes; v1's stays as held
-    sync.message(
-      msg(room, 2, {
-        type: 'release',
-        release: release(ID, 4, { versions: two, progress: progress(row('v2', 'deployed')) }),
-        partial: true,
-      })
-    )
+    partial(2, 4, two, row('v2', 'deployed'))
     expect(store.release!.rev).toBe(4)
     expect(store.release!.progress.rows.map((r) => [r.version_id, r.cells[0]!.state])).toEqual([
       ['v1', 'not_deployed'],
@@ -312,24 +316,12 @@ describe('one release', () => {
     ])
     await api.answer(`/releases/${ID}/history`, { items: [] })
     // an older partial copy is dropped
-    sync.message(
-      msg(room, 3, {
-        type: 'release',
-        release: release(ID, 3, { versions: two, progress: progress(row('v2', 'not_deployed')) }),
-        partial: true,
-      })
-    )
+    partial(3, 3, two, row('v2', 'not_deployed'))
     expect(store.release!.progress.rows[1]!.cells[0]!.state).toBe('deployed')
     expect(api.pending()).toEqual([])
     // rows of versions it does not hold cannot be completed: the release is read afresh
     const three = [...two, version('v3')]
-    sync.message(
-      msg(room, 4, {
-        type: 'release',
-        release: release(ID, 6, { versions: three, progress: progress(row('v3', 'deployed')) }),
-        partial: true,
-      })
-    )
+    partial(4, 6, three, row('v3', 'deployed'))
     expect(store.release!.rev).toBe(4)
     const fresh = progress(row('v1', 'deployed'), row('v2', 'deployed'), row('v3', 'deployed'))
     await api.answer(`/releases/${ID}`, release(ID, 6, { versions: three, progress: fresh }))
